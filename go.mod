@@ -1,0 +1,3 @@
+module github.com/vsnd/vsnd
+
+go 1.26.8
