@@ -26,7 +26,7 @@ var ErrSyncStopInCallback = errors.New("timer: SyncStop called from its own call
 type core struct {
 	mu      sync.Mutex
 	idle    sync.Cond // L = &mu; broadcast when a callback returns and waiters > 0
-	heap    []*entry     // guarded by mu: armed timers not currently running their callback
+	heap    []*entry  // guarded by mu: armed timers not currently running their callback
 	nextID  uint64    // guarded by mu
 	waiters int       // guarded by mu: SyncStop callers blocked on idle
 	owner   int64     // guarded by mu: identity (see self) of the callback runner while a callback runs, else 0
