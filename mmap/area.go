@@ -40,14 +40,21 @@ type Area struct {
 	pins int
 }
 
-// New creates the memfd (named "vsnd:"+name in /proc/<pid>/maps), sizes it
+// New creates the memfd (named "vsnd:"+name in /proc/<pid>/maps; close on
+// exec, not executable), sizes it
 // sparsely to FileSize and maps the status and control pages. Both pages
 // start zeroed: state SNDRV_PCM_STATE_OPEN, all pointers 0, like a fresh
 // runtime in snd_pcm_attach_substream.
 //
 // Errors: the errno of memfd_create, ftruncate or mmap (EMFILE, ENOMEM...).
 func New(name string) (*Area, error) {
-	fd, err := unix.MemfdCreate("vsnd:"+name, unix.MFD_CLOEXEC)
+	// MFD_NOEXEC_SEAL (Linux 6.3) keeps kernels with vm.memfd_noexec=2
+	// from refusing the memfd and others from logging a warning; older
+	// kernels reject the flag with EINVAL.
+	fd, err := unix.MemfdCreate("vsnd:"+name, unix.MFD_CLOEXEC|unix.MFD_NOEXEC_SEAL)
+	if err == unix.EINVAL {
+		fd, err = unix.MemfdCreate("vsnd:"+name, unix.MFD_CLOEXEC)
+	}
 	if err != nil {
 		return nil, wrapErrno(err, "memfd_create")
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -363,6 +365,84 @@ func BenchmarkAllocFree(b *testing.B) {
 		for b.Loop() {
 			clear(buf)
 			buf[0] = 1
+		}
+	})
+}
+
+// TestSharedAcrossProcesses runs the client in another process, which
+// opens the daemon's memfd through /proc/<pid>/fd/<fd> (as the kernel
+// does for a passthrough mapping, the client never sees the daemon's fd)
+// and maps it: the child waits for the daemon's hw_ptr and data, then
+// answers through appl_ptr.
+func TestSharedAcrossProcesses(t *testing.T) {
+	if os.Getenv("VSND_MMAP_CHILD") != "" {
+		t.Skip("helper process")
+	}
+	a := newArea(t)
+	d, err := a.Alloc(PageSize)
+	if err != nil {
+		t.Fatalf("Alloc: %v", err)
+	}
+	copy(d, "hello")
+	a.SetHWPtr(1000)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildClient$", "-test.v")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("VSND_MMAP_CHILD=/proc/%d/fd/%d", os.Getpid(), a.Fd()))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if got := a.ApplPtr(); got != 1000+5 {
+		t.Errorf("appl_ptr written by the child = %d, want 1005\n%s", got, out)
+	}
+	if string(d[5:10]) != "world" {
+		t.Errorf("data written by the child = %q, want \"world\"", d[5:10])
+	}
+}
+
+// TestChildClient is the client half of TestSharedAcrossProcesses.
+func TestChildClient(t *testing.T) {
+	path := os.Getenv("VSND_MMAP_CHILD")
+	if path == "" {
+		t.Skip("only run as TestSharedAcrossProcesses's helper")
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	status := clientMap(t, fd, OffsetStatus, PageSize)
+	control := clientMap(t, fd, OffsetControl, PageSize)
+	data := clientMap(t, fd, OffsetData, PageSize)
+	le := binary.LittleEndian
+	hw := le.Uint64(status[8:])
+	if hw != 1000 || string(data[:5]) != "hello" {
+		t.Fatalf("child sees hw_ptr %d data %q, want 1000 \"hello\"", hw, data[:5])
+	}
+	copy(data[5:], "world")
+	le.PutUint64(control[0:], hw+5)
+}
+
+// BenchmarkHWPtr measures an accessor round trip (atomic pointer load plus
+// atomic store/load into the shared page) against a plain atomic.Uint64 on
+// the Go heap.
+func BenchmarkHWPtr(b *testing.B) {
+	a := newArea(b)
+	b.Run("Area", func(b *testing.B) {
+		for i := uint64(0); b.Loop(); i++ {
+			a.SetHWPtr(i)
+			if a.HWPtr() != i {
+				b.Fatal("lost store")
+			}
+		}
+	})
+	b.Run("HeapBaseline", func(b *testing.B) {
+		var v atomic.Uint64
+		for i := uint64(0); b.Loop(); i++ {
+			v.Store(i)
+			if v.Load() != i {
+				b.Fatal("lost store")
+			}
 		}
 	})
 }
