@@ -42,6 +42,14 @@
 // snd_pcm_hw_free answer. Resizing or punching memory a client still maps
 // would silently hand it zeros or a torn buffer (STYLE.md, trap 3).
 //
+// With FUSE passthrough the kernel maps the memfd for the client directly
+// (fuse_passthrough_mmap): the daemon sees neither mmap nor munmap, so it
+// cannot pin in a vm_ops open/close the way the kernel does. DataMappedBy
+// answers the question from /proc/<pid>/maps (matching the memfd's inode
+// at an offset below OffsetStatus); a face asks it for the caller at
+// HW_PARAMS/HW_FREE and pins for the duration of the call. alsa-lib
+// unmaps the data before both, so a well-behaved client is never refused.
+//
 // # Errors
 //
 // Errors are *Error values carrying the errno the kernel would return and
