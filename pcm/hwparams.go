@@ -1,5 +1,12 @@
 package pcm
 
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
 // Parameter indices, SNDRV_PCM_HW_PARAM_* (include/uapi/sound/asound.h).
 // Masks come first, then intervals.
 type Param int
@@ -100,3 +107,177 @@ func (c Config) BufferBytes() int { return c.BufferSize * c.FrameBytes() }
 
 // PeriodBytes is the size of one period in bytes.
 func (c Config) PeriodBytes() int { return c.PeriodSize * c.FrameBytes() }
+
+// paramNames are the lower-case names vsnd uses in reasons and requests
+// ("rate=48000"), indexed by Param.
+var paramNames = [ParamLastInterval + 1]string{
+	ParamAccess: "access", ParamFormat: "format", ParamSubformat: "subformat",
+	ParamSampleBits: "sample_bits", ParamFrameBits: "frame_bits", ParamChannels: "channels",
+	ParamRate: "rate", ParamPeriodTime: "period_time", ParamPeriodSize: "period_size",
+	ParamPeriodBytes: "period_bytes", ParamPeriods: "periods", ParamBufferTime: "buffer_time",
+	ParamBufferSize: "buffer_size", ParamBufferBytes: "buffer_bytes", ParamTickTime: "tick_time",
+}
+
+// String returns the parameter's name, e.g. "period_size".
+func (v Param) String() string {
+	if v >= 0 && int(v) < len(paramNames) && paramNames[v] != "" {
+		return paramNames[v]
+	}
+	return "param(" + strconv.Itoa(int(v)) + ")"
+}
+
+// ParseParam accepts a parameter name, case-insensitive ("rate", "RATE",
+// "period_size").
+func ParseParam(s string) (Param, bool) {
+	for k, n := range paramNames {
+		if n != "" && strings.EqualFold(n, s) {
+			return Param(k), true
+		}
+	}
+	return 0, false
+}
+
+// Any is _snd_pcm_hw_params_any as alsa-lib's snd_pcm_hw_params_any leaves
+// it before its first refine: every mask full (the 64 bits the kernel
+// uses), every interval [0, UINT_MAX], RMask = ~0 (refine everything),
+// CMask = 0, Info = ~0, all other fields zero.
+func (p *HWParams) Any() {
+	*p = HWParams{}
+	for k := range p.Masks {
+		p.Masks[k].Any()
+	}
+	for k := range p.Intervals {
+		p.Intervals[k].Any()
+	}
+	p.RMask = ^uint32(0)
+	p.Info = ^uint32(0)
+}
+
+// SetMask sets mask parameter v to the single value val, as a request
+// names it (the mask becomes {val}; Refine then checks it against the
+// hardware and explains a refusal). For an interval parameter it is
+// SetIntervalValue. RMask and CMask get v's bit.
+func (p *HWParams) SetMask(v Param, val uint32) {
+	switch {
+	case v >= ParamFirstMask && v <= ParamLastMask:
+		m := p.Mask(v)
+		m.None()
+		m.Set(val)
+	case v >= ParamFirstInterval && v <= ParamLastInterval:
+		p.SetIntervalValue(v, val)
+		return
+	default:
+		return
+	}
+	p.RMask |= 1 << v
+	p.CMask |= 1 << v
+}
+
+// SetInterval sets interval parameter v to [min, max] (closed, integer
+// flag kept). Ignored for a mask parameter.
+func (p *HWParams) SetInterval(v Param, min, max uint32) {
+	if v < ParamFirstInterval || v > ParamLastInterval {
+		return
+	}
+	i := p.Interval(v)
+	*i = Interval{Min: min, Max: max, Integer: i.Integer}
+	if min > max {
+		i.Empty = true
+	}
+	p.RMask |= 1 << v
+	p.CMask |= 1 << v
+}
+
+// SetIntervalValue sets interval parameter v to exactly val (as
+// snd_interval_refine_set would on a full interval). For a mask parameter
+// it is SetMask.
+func (p *HWParams) SetIntervalValue(v Param, val uint32) {
+	if v >= ParamFirstMask && v <= ParamLastMask {
+		p.SetMask(v, val)
+		return
+	}
+	if v < ParamFirstInterval || v > ParamLastInterval {
+		return
+	}
+	*p.Interval(v) = Interval{Min: val, Max: val, Integer: true}
+	p.RMask |= 1 << v
+	p.CMask |= 1 << v
+}
+
+// Config turns fully refined params into the installed configuration, as
+// snd_pcm_hw_params copies params_access(), params_format(), ... into the
+// runtime. Errors: EINVAL naming the first used parameter that is not a
+// single value. (The kernel's params_*() read an interval's min; vsnd reads
+// its value, which differs only for an open-min single interval.)
+func (p *HWParams) Config() (Config, error) {
+	var vals [8]uint32
+	for n, v := range [...]Param{ParamAccess, ParamFormat, ParamChannels, ParamRate,
+		ParamPeriodSize, ParamPeriods, ParamBufferSize} {
+		val, _, err := ParamValue(p, v)
+		if err != nil {
+			return Config{}, err
+		}
+		vals[n] = val
+	}
+	c := Config{
+		Access:     Access(vals[0]),
+		Format:     Format(vals[1]),
+		Channels:   int(vals[2]),
+		Rate:       int(vals[3]),
+		PeriodSize: int(vals[4]),
+		Periods:    int(vals[5]),
+		BufferSize: int(vals[6]),
+		NoPeriodWakeup: p.Info&InfoNoPeriodWakeup != 0 &&
+			p.Flags&HWParamsNoPeriodWakeup != 0,
+	}
+	switch {
+	case !c.Format.Known():
+		return Config{}, Errorf(unix.EINVAL, "format %s unknown", c.Format)
+	case c.Channels == 0 || c.Rate == 0 || c.PeriodSize == 0 || c.Periods == 0 || c.BufferSize == 0:
+		return Config{}, Errorf(unix.EINVAL, "zero in configuration: channels %d rate %d period_size %d periods %d buffer_size %d",
+			c.Channels, c.Rate, c.PeriodSize, c.Periods, c.BufferSize)
+	}
+	return c, nil
+}
+
+// dumpNames are alsa-lib's snd_pcm_hw_param_names, used by String.
+var dumpNames = [ParamLastInterval + 1]string{
+	ParamAccess: "ACCESS", ParamFormat: "FORMAT", ParamSubformat: "SUBFORMAT",
+	ParamSampleBits: "SAMPLE_BITS", ParamFrameBits: "FRAME_BITS", ParamChannels: "CHANNELS",
+	ParamRate: "RATE", ParamPeriodTime: "PERIOD_TIME", ParamPeriodSize: "PERIOD_SIZE",
+	ParamPeriodBytes: "PERIOD_BYTES", ParamPeriods: "PERIODS", ParamBufferTime: "BUFFER_TIME",
+	ParamBufferSize: "BUFFER_SIZE", ParamBufferBytes: "BUFFER_BYTES", ParamTickTime: "TICK_TIME",
+}
+
+// String dumps the configuration space one parameter per line, in the
+// format of alsa-lib's snd_pcm_hw_params_dump ("ACCESS:  RW_INTERLEAVED",
+// "RATE: [8000 384000]", "PERIOD_TIME: (1333 1365334)").
+func (p *HWParams) String() string {
+	b := make([]byte, 0, 512)
+	for k := ParamFirstMask; k <= ParamLastMask; k++ {
+		b = append(b, dumpNames[k]...)
+		b = append(b, ": "...)
+		m := p.Mask(k)
+		switch {
+		case m.IsEmpty():
+			b = append(b, "NONE"...)
+		case m.Count() == maskBits:
+			b = append(b, "ALL"...)
+		default:
+			for v := uint32(0); v < maskBits; v++ {
+				if m.Test(v) {
+					b = append(b, ' ')
+					b = append(b, maskValueName(k, v)...)
+				}
+			}
+		}
+		b = append(b, '\n')
+	}
+	for k := ParamFirstInterval; k <= ParamLastInterval; k++ {
+		b = append(b, dumpNames[k]...)
+		b = append(b, ": "...)
+		b = appendInterval(b, p.Interval(k))
+		b = append(b, '\n')
+	}
+	return string(b)
+}
