@@ -1,5 +1,7 @@
 package pcm
 
+import "math/bits"
+
 // Rules: struct snd_pcm_hw_rule and the rule functions of
 // sound/core/pcm_native.c and pcm_lib.c.
 //
@@ -142,6 +144,16 @@ var formatPhys = func() (w [maskBits]uint8) {
 	return w
 }()
 
+// formatLinear caches snd_pcm_format_linear (every known non-float format).
+var formatLinear = func() (l [maskBits]bool) {
+	for _, f := range formatList {
+		if int(f) < maskBits {
+			l[f] = !f.Float()
+		}
+	}
+	return l
+}()
+
 // ruleFormat is snd_pcm_hw_rule_format: drop formats whose physical width
 // is outside sample_bits.
 func ruleFormat(p *HWParams, r *rule) int {
@@ -149,16 +161,16 @@ func ruleFormat(p *HWParams, r *rule) int {
 	mask := p.Mask(ParamFormat)
 	var m Mask
 	m.Any()
-	for k := uint32(0); k < maskBits; k++ {
-		if !mask.Test(k) {
-			continue
-		}
-		bits := uint32(formatPhys[k])
-		if bits == 0 {
-			continue // ignore invalid formats
-		}
-		if bits < i.Min || bits > i.Max {
-			m.Reset(k)
+	for w := 0; w < maskWords; w++ {
+		for set := mask.Bits[w]; set != 0; set &= set - 1 {
+			k := uint32(w*32 + bits.TrailingZeros32(set))
+			pw := uint32(formatPhys[k])
+			if pw == 0 {
+				continue // ignore invalid formats
+			}
+			if pw < i.Min || pw > i.Max {
+				m.Reset(k)
+			}
 		}
 	}
 	return mask.refine(&m)
@@ -169,16 +181,16 @@ func ruleFormat(p *HWParams, r *rule) int {
 func ruleSampleBits(p *HWParams, r *rule) int {
 	t := Interval{Min: uintMax, Max: 0}
 	mask := p.Mask(ParamFormat)
-	for k := uint32(0); k < maskBits; k++ {
-		if !mask.Test(k) {
-			continue
+	for w := 0; w < maskWords; w++ {
+		for set := mask.Bits[w]; set != 0; set &= set - 1 {
+			k := uint32(w*32 + bits.TrailingZeros32(set))
+			pw := uint32(formatPhys[k])
+			if pw == 0 {
+				continue
+			}
+			t.Min = min(t.Min, pw)
+			t.Max = max(t.Max, pw)
 		}
-		bits := uint32(formatPhys[k])
-		if bits == 0 {
-			continue
-		}
-		t.Min = min(t.Min, bits)
-		t.Max = max(t.Max, bits)
 	}
 	t.Integer = true
 	return p.Interval(r.v).refine(&t)
@@ -200,15 +212,17 @@ func ruleSubformats(p *HWParams, r *rule) int {
 	fm := p.Mask(ParamFormat)
 	var m Mask
 	m.Set(SubformatStd)
-	for k := uint32(0); k < maskBits; k++ {
-		if !fm.Test(k) || formatPhys[k] == 0 {
-			continue
-		}
-		f := Format(k)
-		if f == FormatS32LE && r.subfmt != 0 {
-			m.Bits[0] |= r.subfmt
-		} else if !f.Float() {
-			m.Set(SubformatMSBitsMax)
+	for w := 0; w < maskWords; w++ {
+		for set := fm.Bits[w]; set != 0; set &= set - 1 {
+			k := w*32 + bits.TrailingZeros32(set)
+			if formatPhys[k] == 0 {
+				continue
+			}
+			if Format(k) == FormatS32LE && r.subfmt != 0 {
+				m.Bits[0] |= r.subfmt
+			} else if formatLinear[k] {
+				m.Set(SubformatMSBitsMax)
+			}
 		}
 	}
 	return sf.refine(&m)
