@@ -137,3 +137,65 @@ func TestRefineRandom(t *testing.T) {
 	}
 	t.Logf("%d of 3000 random requests installed", accepted)
 }
+
+// Without SNDRV_PCM_INFO_MMAP, constraints_complete offers only the RW
+// accesses and fixup_unreferenced_params hides MMAP_VALID; DRAIN_TRIGGER
+// never reaches user space.
+func TestNoMMapHardware(t *testing.T) {
+	hw := DefaultHardware()
+	hw.Info = (hw.Info | InfoDrainTrigger) &^ InfoMMap
+	c, err := NewConstraints(hw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p HWParams
+	p.Any()
+	if err := c.Refine(&p); err != nil {
+		t.Fatal(err)
+	}
+	if *p.Mask(ParamAccess) != mk(uint32(AccessRWInterleaved), uint32(AccessRWNonInterleaved)) {
+		t.Errorf("access = %s", maskNames(ParamAccess, p.Mask(ParamAccess)))
+	}
+	if p.Info&(InfoMMap|InfoMMapValid|InfoDrainTrigger) != 0 || p.Info&InfoInterleaved == 0 {
+		t.Errorf("info = %#x", p.Info)
+	}
+}
+
+// snd_pcm_hw_param_min/max (pcm_oss.c) with directions.
+func TestParamMinMax(t *testing.T) {
+	c := newDefault(t)
+	var p HWParams
+	p.Any()
+	if v, dir, err := c.ParamMin(&p, ParamRate, 44100, 0); err != nil || v != 44100 || dir != 0 {
+		t.Errorf("rate min 44100 = %d %d %v", v, dir, err)
+	}
+	// dir > 0: strictly above 44100 -> (44100, ...], reported as 44100 dir 1
+	if v, dir, err := c.ParamMin(&p, ParamRate, 44100, 1); err != nil || v != 44100 || dir != 1 {
+		t.Errorf("rate min 44100+ = %d %d %v", v, dir, err)
+	}
+	if v, dir, err := c.ParamMax(&p, ParamChannels, 6, 0); err != nil || v != 6 || dir != 0 {
+		t.Errorf("channels max 6 = %d %d %v", v, dir, err)
+	}
+	checkIv(t, &p, ParamChannels, iv(1, 6, "i"))
+	// masks: first format at or above S16_LE is S16_LE
+	if v, _, err := c.ParamMin(&p, ParamFormat, uint32(FormatS16LE), 0); err != nil || v != uint32(FormatS16LE) {
+		t.Errorf("format min = %d %v", v, err)
+	}
+	if _, _, err := c.ParamMax(&p, ParamRate, 1000, 0); Errno(err) != syscall.EINVAL {
+		t.Errorf("rate max 1000: %v", err)
+	}
+	// ParamNear where nothing lies on one side: only 96000 and up remain
+	p.Any()
+	p.SetInterval(ParamRate, 96000, 192000)
+	if v, _, err := c.ParamNear(&p, ParamRate, 44100, 0); err != nil || v != 96000 {
+		t.Errorf("near 44100 in [96000,192000] = %d %v", v, err)
+	}
+	p.Any()
+	p.SetInterval(ParamRate, 8000, 22050)
+	if v, _, err := c.ParamNear(&p, ParamRate, 44100, 0); err != nil || v != 22050 {
+		t.Errorf("near 44100 in [8000,22050] = %d %v", v, err)
+	}
+	if _, _, err := c.ParamFirst(&p, Param(5)); Errno(err) != syscall.EINVAL {
+		t.Errorf("first of param 5: %v", err)
+	}
+}
