@@ -283,3 +283,31 @@ func BenchmarkStatusEncode(b *testing.B) {
 		EncodeStatus(buf, &s, &o, TstampTypeMonotonic, nil)
 	}
 }
+
+func TestMMapStatusFrom(t *testing.T) {
+	shift := TimeMapFunc(func(core time.Duration, typ uint32) Timespec {
+		return DurationTimespec(core + time.Duration(typ+1)*time.Hour)
+	})
+	s := pcm.Status{State: pcm.StateDraining, HWPtr: 4096, Tstamp: time.Second, SuspendedState: pcm.StateRunning,
+		AudioTstamp: 2 * time.Second}
+	m := MMapStatusFrom(&s, shift, TstampTypeMonotonicRaw)
+	want := MMapStatus{State: pcm.StateDraining, HWPtr: 4096, Tstamp: Timespec{3*3600 + 1, 0},
+		SuspendedState: pcm.StateRunning, AudioTstamp: Timespec{2, 0}}
+	if m != want {
+		t.Fatalf("got %+v\nwant %+v", m, want)
+	}
+	var sp SyncPtr
+	sp.Status = m
+	b := make([]byte, SyncPtrSize)
+	sp.Encode(b)
+	var page MMapStatus
+	if err := page.Decode(b[spStatusOff:]); err != nil || page != m {
+		t.Fatalf("sync_ptr status half %+v (%v)", page, err)
+	}
+	var c MMapControl
+	sp.Control = MMapControl{ApplPtr: 7, AvailMin: 9}
+	sp.Encode(b)
+	if err := c.Decode(b[spControlOff:]); err != nil || c != sp.Control {
+		t.Fatalf("control half %+v", c)
+	}
+}

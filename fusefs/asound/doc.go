@@ -85,7 +85,10 @@
 // to a FUSE round trip, and keeps this package free of unsafe. The layouts
 // are pinned instead: layout_test.go compiles a C program against the real
 // <sound/asound.h> and compares sizes, offsets, ioctl numbers and whole
-// structs filled by C field name with what this package encodes.
+// structs filled by C field name with what this package encodes. Fields
+// of newer header generations (hw_params.sync, UMP) are checked when the
+// header has them; VSND_ASOUND_INCLUDE=<dir with sound/asound.h> runs the
+// same test against another header (a kernel tree's usr/include).
 //
 // x86_64 only: sizes assume LP64 longs and 16-byte timespecs, and the
 // interval bit field assumes GCC's little-endian allocation.

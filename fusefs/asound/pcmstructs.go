@@ -213,6 +213,19 @@ const (
 	MMapOffsetControlNew = 0x83000000
 )
 
+// MMapStatusFrom fills the status page image (or SYNC_PTR's status half)
+// from a core status, the way snd_pcm_sync_ptr copies runtime->status:
+// tstamp on the client's clock through tm, audio_tstamp as stream time.
+func MMapStatusFrom(s *pcm.Status, tm TimeMap, tstampType uint32) MMapStatus {
+	return MMapStatus{
+		State:          s.State,
+		HWPtr:          s.HWPtr,
+		Tstamp:         tm.Timespec(s.Tstamp, tstampType),
+		SuspendedState: s.SuspendedState,
+		AudioTstamp:    DurationTimespec(s.AudioTstamp),
+	}
+}
+
 func (s *MMapStatus) encode(b []byte) {
 	le.PutUint32(b[0:], uint32(s.State))
 	le.PutUint32(b[4:], 0)

@@ -30,6 +30,14 @@ type TimeMap interface {
 	Timespec(core time.Duration, tstampType uint32) Timespec
 }
 
+// TimeMapFunc adapts a function to TimeMap.
+type TimeMapFunc func(core time.Duration, tstampType uint32) Timespec
+
+// Timespec implements TimeMap.
+func (f TimeMapFunc) Timespec(core time.Duration, tstampType uint32) Timespec {
+	return f(core, tstampType)
+}
+
 // ClockOffsets is a TimeMap that adds a fixed offset per clock: element k
 // is (clock k) - (core clock), indexed by SNDRV_PCM_TSTAMP_TYPE_*. An unknown
 // type falls back to MONOTONIC, as snd_pcm_gettime's default case does. A
