@@ -55,7 +55,7 @@ var headerValues = map[string]uint32{
 
 	"sizeof(audio_buf_info)": AudioBufInfoSize, "sizeof(count_info)": CountInfoSize,
 	"sizeof(buffmem_desc)": BuffmemDescSize, "sizeof(mixer_info)": MixerInfoSize,
-	"sizeof(_old_mixer_info)": OldMixerInfoSize,
+	"sizeof(_old_mixer_info)":         OldMixerInfoSize,
 	"offsetof(audio_buf_info, bytes)": 12, "offsetof(count_info, ptr)": 8,
 	"offsetof(mixer_info, modify_counter)": 48,
 }
