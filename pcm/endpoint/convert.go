@@ -3,6 +3,7 @@ package endpoint
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"syscall"
 
 	"github.com/vsnd/vsnd/pcm"
@@ -15,6 +16,9 @@ import (
 //
 // Three paths, chosen once in NewConverter:
 //   - copy: same format and channel count; a plain copy, bit-exact.
+//   - swap: same channel count, integer formats of the same width that
+//     fill their bytes (8, 16, 32 bits) and differ in byte order and/or
+//     signedness: a byte swap and/or a flip of the sign bit, bit-exact.
 //   - int: both formats integer. Samples go through a left-justified signed
 //     32-bit value (sample << (32-width), sign bit flipped for unsigned), so
 //     every widening, byte swap and sign flip is exact and narrowing keeps the
@@ -35,6 +39,7 @@ type Converter struct {
 
 const (
 	modeCopy = iota
+	modeSwap // same width, byte order and/or signedness differ
 	modeInt
 	modeFloat
 )
@@ -59,6 +64,8 @@ func NewConverter(from pcm.Format, inCh int, to pcm.Format, outCh int) (*Convert
 	switch {
 	case from == to && inCh == outCh:
 		c.mode = modeCopy
+	case inCh == outCh && swapFlippable(from, to):
+		c.mode = modeSwap
 	case from.Float() || to.Float():
 		c.mode = modeFloat
 	default:
@@ -81,8 +88,12 @@ func (c *Converter) Identity() bool { return c.mode == modeCopy }
 func (c *Converter) Convert(dst, src []byte) int {
 	ib, ob := c.InFrameBytes(), c.OutFrameBytes()
 	n := min(len(src)/ib, len(dst)/ob)
-	if c.mode == modeCopy {
+	switch c.mode {
+	case modeCopy:
 		copy(dst[:n*ob], src[:n*ib])
+		return n
+	case modeSwap:
+		swapFlip(c.from, c.to, dst[:n*ob], src[:n*ib])
 		return n
 	}
 	for done := 0; done < n; {
@@ -150,6 +161,66 @@ func floatToS32(f float64) int32 {
 		return 0
 	}
 	return int32(f * (1 << 31))
+}
+
+// swapFlippable reports whether from -> to is a byte swap and/or sign flip.
+func swapFlippable(from, to pcm.Format) bool {
+	w := from.Width()
+	return !from.Float() && !to.Float() && w == to.Width() &&
+		w == from.PhysicalWidth() && w == to.PhysicalWidth() && w != 24
+}
+
+// swapFlip converts between integer formats of one width by swapping byte
+// order and flipping the sign bit (the shape of pcm_linear.c's conversions
+// that only change endianness or signedness). It works on the raw bytes
+// read little-endian: the sign bit sits in the target's most significant
+// byte.
+func swapFlip(from, to pcm.Format, dst, src []byte) {
+	swap := from.LittleEndian() != to.LittleEndian()
+	flip := from.Signed() != to.Signed()
+	le := binary.LittleEndian
+	switch from.Bytes() {
+	case 1:
+		for i, b := range src {
+			dst[i] = b ^ 0x80
+		}
+	case 2:
+		var f uint16
+		if flip {
+			f = 0x8000
+			if !to.LittleEndian() {
+				f = 0x0080
+			}
+		}
+		n := min(len(src), len(dst)) / 2
+		if swap {
+			for i := range n {
+				le.PutUint16(dst[2*i:2*i+2], bits.ReverseBytes16(le.Uint16(src[2*i:2*i+2]))^f)
+			}
+		} else {
+			for i := range n {
+				le.PutUint16(dst[2*i:2*i+2], le.Uint16(src[2*i:2*i+2])^f)
+			}
+		}
+	case 4:
+		var f uint32
+		if flip {
+			f = 0x80000000
+			if !to.LittleEndian() {
+				f = 0x00000080
+			}
+		}
+		n := min(len(src), len(dst)) / 4
+		if swap {
+			for i := range n {
+				le.PutUint32(dst[4*i:4*i+4], bits.ReverseBytes32(le.Uint32(src[4*i:4*i+4]))^f)
+			}
+		} else {
+			for i := range n {
+				le.PutUint32(dst[4*i:4*i+4], le.Uint32(src[4*i:4*i+4])^f)
+			}
+		}
+	}
 }
 
 func grow[T any](b []T, n int) []T {
