@@ -19,8 +19,9 @@
 // The core calls endpoints from its pump goroutines, never from the timer
 // ("interrupt") goroutine, so a sink may block on disk I/O and a loop
 // source may block waiting for data. One goroutine drives an endpoint's
-// Open/Write/Read; only Close of a loop source may come from another
-// goroutine while Read is blocked (it wakes it: Read returns io.EOF).
+// Open and Write or Read; Close may come from any goroutine, also while a
+// Write or Read is in progress (every endpoint locks for it, and a loop
+// Read blocked waiting for data is woken and returns io.EOF).
 //
 // # Sink SPECs
 //
@@ -32,7 +33,9 @@
 //	                wav:/var/tmp/vsnd/ -> /var/tmp/vsnd/card0-pcm0p-sub0-0001.wav,
 //	                numbers counting up and skipping files that exist, so
 //	                nothing is overwritten. WAVSink.Files lists them (and
-//	                each is logged at Open and Close).
+//	                each is logged at Open and Close). Give substreams that
+//	                share a SPEC a directory: with one file PATH every run of
+//	                every such substream rewrites the same file.
 //	loop            into the paired capture stream (see Loop)
 //
 // # Source SPECs
@@ -68,6 +71,8 @@
 // to any other, as alsa-lib's plug plugin would:
 //
 //   - same format and channels: a plain copy, bit-exact;
+//   - same width of 8, 16 or 32 bits, only byte order and/or signedness
+//     differ: a byte swap and/or sign-bit flip in place, bit-exact;
 //   - integer to integer: exact through a left-justified 32-bit value, so
 //     byte swaps (S16_BE<->S16_LE), sign flips (U16<->S16) and widening
 //     (S16->S32 is a shift) lose nothing; narrowing keeps the most
@@ -146,7 +151,9 @@
 // Close wakes it with io.EOF. Frames arrive in order and bit-exact when
 // both ends share format, channels and rate; otherwise they are converted
 // as above and linearly resampled. A sink run in another configuration
-// discards what the previous run left queued.
+// discards what the previous run left queued. Unlike snd-aloop, neither end
+// fixes the other's hw_params: each end runs in its own configuration and
+// the pipe converts. LoopHub.Stats and LoopSink.Stats report the counters.
 //
 // Lock order: LoopHub.mu, then a pipe's mu. WAVSink.mu guards a sink's file
 // so Files may be called from any goroutine.

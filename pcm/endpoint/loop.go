@@ -48,6 +48,21 @@ type LoopStats struct {
 	Overflow uint64 // frames discarded, oldest first, because the source fell behind by more than the capacity
 }
 
+// Stats returns the counters of the pipe fed by card's playback device
+// playDev, substream sub (what `vsnd status` shows), and false if no loop
+// endpoint of that pair was ever made.
+func (h *LoopHub) Stats(card, playDev, sub int) (LoopStats, bool) {
+	h.mu.Lock()
+	p := h.pipes[loopKey{card, playDev, sub}]
+	h.mu.Unlock()
+	if p == nil {
+		return LoopStats{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats, true
+}
+
 // loopPipe carries one playback substream's frames to its capture peer in
 // a bounded ring, in the writer's format.
 type loopPipe struct {

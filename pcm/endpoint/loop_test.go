@@ -197,6 +197,12 @@ func TestLoopOverflowAndUnheard(t *testing.T) {
 	if st := sink.Stats(); st.Overflow != 1500 || st.Written != 2500 {
 		t.Fatalf("after 2500 frames into 1000: %+v", st)
 	}
+	if st, ok := env.Loop.Stats(0, 0, 0); !ok || st != sink.Stats() {
+		t.Fatalf("hub Stats = %+v, %v; sink says %+v", st, ok, sink.Stats())
+	}
+	if _, ok := env.Loop.Stats(0, 1, 0); ok {
+		t.Fatal("hub has stats for a pair never used")
+	}
 	got := readAll(t, src, 2*1000, 4096)
 	if !bytes.Equal(got, data[2*1500:]) {
 		t.Fatalf("kept frames start at %d, want the newest 1000 (1500..2499)", binary.LittleEndian.Uint16(got))
