@@ -230,3 +230,36 @@ func TestLoopErrors(t *testing.T) {
 		t.Errorf("source loop on device 5: %v, want EINVAL", err)
 	}
 }
+
+// BenchmarkLoopSameFormat moves 1024 stereo S16 frames through a pipe per
+// op (write, then read on the same goroutine); compare with
+// BenchmarkConvertCopy.
+func BenchmarkLoopSameFormat(b *testing.B) { benchLoop(b, cfg(pcm.FormatS16LE, 2, 48000)) }
+
+// BenchmarkLoopConverted is the same with the source at FLOAT_LE mono.
+func BenchmarkLoopConverted(b *testing.B) { benchLoop(b, cfg(pcm.FormatFloatLE, 1, 48000)) }
+
+func benchLoop(b *testing.B, out pcm.Config) {
+	env := &Env{Loop: NewLoopHub()}
+	sinkSpec, _ := ParseSink("loop")
+	srcSpec, _ := ParseSource("loop")
+	sink, _ := sinkSpec.New(StreamID{0, 0, 0, pcm.Playback}, env)
+	src, _ := srcSpec.New(StreamID{0, 1, 0, pcm.Capture}, env)
+	in := cfg(pcm.FormatS16LE, 2, 48000)
+	src.Open(out)
+	sink.Open(in)
+	data := canonical(b, in.Format, 2*1024, 1)
+	buf := make([]byte, 1024*out.FrameBytes())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		sink.Write(data)
+		for got := 0; got < len(buf); {
+			n, err := src.Read(buf[got:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += n
+		}
+	}
+	src.Close()
+}

@@ -81,8 +81,12 @@ func (s *WAVSink) Open(c pcm.Config) error {
 	if s.f != nil {
 		s.closeLocked()
 	}
+	// Check everything NewWAVWriter checks before a file is created.
 	if _, _, err := WAVStorage(c.Format); err != nil {
-		return err
+		return pcm.Errorf(syscall.EINVAL, "sink wav:%s: %s", s.path, reason(err))
+	}
+	if c.Channels < 1 || c.Channels > MaxChannels || c.Rate <= 0 {
+		return pcm.Errorf(syscall.EINVAL, "sink wav:%s: bad configuration %d channels at %d Hz", s.path, c.Channels, c.Rate)
 	}
 	f, name, err := s.createLocked()
 	if err != nil {
