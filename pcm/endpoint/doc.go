@@ -53,8 +53,8 @@
 //	                        format and channels and, if its rate differs,
 //	                        linearly resampled (no low-pass filter: fine for
 //	                        test tones, aliases when downsampling rich
-//	                        material). The file is read whole at Open (at
-//	                        most MaxWAVSourceBytes).
+//	                        material). The file is streamed: opened at Open,
+//	                        read a chunk at a time, rewound at its end.
 //	loop                    the paired playback stream's frames (see Loop)
 //
 // White space around a SPEC is ignored. Bad SPECs are EINVAL with a reason

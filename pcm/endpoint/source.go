@@ -189,77 +189,95 @@ func newNoiseSource(amp float64, id StreamID) *genSource {
 	return g
 }
 
-// MaxWAVSourceBytes bounds the audio a wav source loads into memory.
-const MaxWAVSourceBytes = 256 << 20
-
 // wavSource loops a WAV file forever ("wav:PATH"), converted to the run's
-// format and channels and linearly resampled to its rate. The file is read
-// whole at Open.
+// format and channels and linearly resampled to its rate. It streams: the
+// file is open during a run and read a chunk at a time from the pump
+// goroutine, rewound at its end.
 type wavSource struct {
 	path string // immutable
 
 	mu    sync.Mutex
-	data  []byte  // guarded by mu; the file's frames in info.Format, loaded at Open
-	info  WAVInfo // guarded by mu; of the loaded data
-	pos   int     // guarded by mu; next byte of data to feed
-	chain *chain  // guarded by mu
-	on    bool    // guarded by mu
+	f     *os.File   // guarded by mu; open during a run
+	wr    *WAVReader // guarded by mu
+	chain *chain     // guarded by mu
+	buf   []byte     // guarded by mu; one chunk of the file's frames
 }
 
 func newWAVSource(path string) (*wavSource, error) {
-	f, err := os.Open(path)
+	f, _, err := openWAV(path)
 	if err != nil {
-		return nil, pcm.Errorf(errnoOf(err), "source wav:%s: %v", path, err)
+		return nil, err
 	}
-	defer f.Close()
-	wr, err := NewWAVReader(f)
-	if err != nil {
-		return nil, pcm.Errorf(pcm.Errno(err), "source wav:%s: %s", path, reason(err))
-	}
-	if wr.Info().Frames == 0 {
-		return nil, pcm.Errorf(syscall.EINVAL, "source wav:%s: the file has no frames", path)
-	}
+	f.Close()
 	return &wavSource{path: path}, nil
 }
 
-// Open implements pcm.Source.Open: it (re)loads the file, so a file
+// openWAV opens and parses path; a file without frames is EINVAL.
+func openWAV(path string) (*os.File, *WAVReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, pcm.Errorf(errnoOf(err), "source wav:%s: %v", path, err)
+	}
+	wr, err := NewWAVReader(f)
+	if err == nil && wr.Info().Frames == 0 {
+		err = pcm.Errorf(syscall.EINVAL, "the file has no frames")
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, pcm.Errorf(pcm.Errno(err), "source wav:%s: %s", path, reason(err))
+	}
+	return f, wr, nil
+}
+
+// Open implements pcm.Source.Open: it opens the file afresh, so a file
 // replaced between runs is picked up.
 func (s *wavSource) Open(c pcm.Config) error {
 	if err := checkConfig("wav:"+s.path, c); err != nil {
 		return err
 	}
-	info, data, err := ReadWAVFile(s.path, MaxWAVSourceBytes)
+	f, wr, err := openWAV(s.path)
 	if err != nil {
-		return pcm.Errorf(pcm.Errno(err), "source wav: %s", reason(err))
+		return err
 	}
-	if len(data) == 0 {
-		return pcm.Errorf(syscall.EINVAL, "source wav:%s: the file has no frames", s.path)
-	}
+	info := wr.Info()
 	ch, err := newChain(info.Format, info.Channels, info.Rate, c.Format, c.Channels, c.Rate)
 	if err != nil {
+		f.Close()
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.info, s.data, s.pos, s.chain, s.on = info, data, 0, ch, true
+	s.closeLocked()
+	s.f, s.wr, s.chain = f, wr, ch
+	s.buf = grow(s.buf, chunkFrames*ch.inFrame)
 	return nil
 }
 
-// Read implements pcm.Source.Read.
+// Read implements pcm.Source.Read. A file that shrinks to nothing during a
+// run is EIO.
 func (s *wavSource) Read(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.on {
+	if s.f == nil {
 		return 0, io.EOF
 	}
-	want := len(p) / s.chain.outFrame
-	for s.chain.buffered() < want*s.chain.outFrame && s.chain.buffered() < chunkFrames*s.chain.outFrame {
-		n := min(len(s.data)-s.pos, chunkFrames*s.chain.inFrame)
-		s.chain.push(s.data[s.pos : s.pos+n])
-		s.pos += n
-		if s.pos == len(s.data) {
-			s.pos = 0
+	want := min(len(p)/s.chain.outFrame, chunkFrames) * s.chain.outFrame
+	for rewound := false; s.chain.buffered() < want; {
+		n, err := s.wr.Read(s.buf)
+		switch {
+		case err == io.EOF && !rewound:
+			if err := s.wr.Rewind(); err != nil {
+				return 0, pcm.Errorf(errnoOf(err), "source wav:%s: %v", s.path, err)
+			}
+			rewound = true
+			continue
+		case err == io.EOF:
+			return 0, pcm.Errorf(syscall.EIO, "source wav:%s: the file has no frames left", s.path)
+		case err != nil:
+			return 0, pcm.Errorf(errnoOf(err), "source wav:%s: %v", s.path, err)
 		}
+		rewound = false
+		s.chain.push(s.buf[:n])
 	}
 	return s.chain.pull(p), nil
 }
@@ -268,6 +286,15 @@ func (s *wavSource) Read(p []byte) (int, error) {
 func (s *wavSource) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.on, s.data, s.chain = false, nil, nil
+	s.closeLocked()
 	return nil
+}
+
+// closeLocked ends the run, if any.
+// Precondition: s.mu must be held.
+func (s *wavSource) closeLocked() {
+	if s.f != nil {
+		s.f.Close()
+	}
+	s.f, s.wr, s.chain = nil, nil, nil
 }

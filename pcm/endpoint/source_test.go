@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -233,6 +235,22 @@ func TestWAVSourceResamples(t *testing.T) {
 
 func TestWAVSourceErrors(t *testing.T) {
 	dir := t.TempDir()
+	// A file emptied during a run: EIO, not a busy loop.
+	shrink := filepath.Join(dir, "shrink.wav")
+	writeWAV(t, shrink, pcm.FormatS16LE, 1, 8000, make([]byte, 200))
+	src := newSource(t, "wav:"+shrink, StreamID{}, quiet)
+	c := cfg(pcm.FormatS16LE, 1, 8000)
+	if err := src.Open(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(shrink, 44); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Read(make([]byte, 64)); pcm.Errno(err) != syscall.EIO {
+		t.Errorf("Read of an emptied file: %v, want EIO", err)
+	}
+	src.Close()
+
 	for _, spec := range []string{"wav:" + filepath.Join(dir, "missing.wav"), "wav:" + dir} {
 		s, err := ParseSource(spec)
 		if err != nil {
