@@ -28,7 +28,7 @@ type WAVInfo struct {
 // writer died, or a streamed size of 0xFFFFFFFF) or zero.
 type WAVReader struct {
 	r       io.ReadSeeker // immutable
-	info    WAVInfo       // immutable
+	info    WAVInfo       // immutable but Frames, which shrinks to what Read finds if the file does
 	conv    *Converter    // immutable; nil if the file's bytes are info.Format
 	frameIn int           // immutable; bytes per frame in the file
 	dataOff int64         // immutable
