@@ -132,6 +132,9 @@ func TestFakeSyncStopWaitsForRunningCallback(t *testing.T) {
 	f := NewFake()
 	entered := make(chan struct{})
 	release := make(chan struct{})
+	var relOnce sync.Once
+	rel := func() { relOnce.Do(func() { close(release) }) }
+	defer rel() // a failing test must not leave the runner blocked
 	var after atomic.Int32
 	var tm Timer
 	var calls atomic.Int32
@@ -155,21 +158,17 @@ func TestFakeSyncStopWaitsForRunningCallback(t *testing.T) {
 		close(syncDone)
 	}()
 	// Wait until SyncStop is provably blocked inside its wait loop.
-	for {
+	waitFor(t, "SyncStop to block", func() bool {
 		f.c.mu.Lock()
-		w := f.c.waiters
-		f.c.mu.Unlock()
-		if w == 1 {
-			break
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+		defer f.c.mu.Unlock()
+		return f.c.waiters == 1
+	})
 	select {
 	case <-syncDone:
 		t.Fatal("SyncStop returned while the callback was running")
 	default:
 	}
-	close(release)
+	rel()
 	<-syncDone
 	<-advDone
 	if n := calls.Load(); n != 1 || after.Load() != 1 {

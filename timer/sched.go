@@ -35,14 +35,15 @@ type core struct {
 	// goroutine id for Fake, the OS thread id for HR (whose runner is locked
 	// to its thread). Immutable; called only on SyncStop's slow path.
 	self func() int64
-	// kick, if non-nil, is called without mu when the earliest deadline
-	// moved earlier, so a sleeping runner re-arms. Immutable.
-	kick func()
+	// kick, if non-nil, is called with mu held when the earliest deadline
+	// moved earlier (to the given time), so a sleeping runner re-arms.
+	// Immutable.
+	kick func(deadline time.Duration)
 	// logf reports misuse (SyncStop from a callback, invalid period). Immutable.
 	logf func(format string, args ...any)
 }
 
-func (c *core) init(self func() int64, kick func(), logf func(string, ...any)) {
+func (c *core) init(self func() int64, kick func(time.Duration), logf func(string, ...any)) {
 	c.idle.L = &c.mu
 	c.self = self
 	c.kick = kick
@@ -104,11 +105,10 @@ func (t *entry) Start(start time.Duration, p Period) {
 	} else {
 		c.pushLocked(t)
 	}
-	earliest := t.index == 0
-	c.mu.Unlock()
-	if earliest && c.kick != nil {
-		c.kick()
+	if t.index == 0 && c.kick != nil {
+		c.kick(t.deadline)
 	}
+	c.mu.Unlock()
 }
 
 // Stop disarms the timer without waiting (Timer.Stop); see dummy_hrtimer_stop.
