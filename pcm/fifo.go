@@ -3,6 +3,7 @@ package pcm
 import (
 	"errors"
 	"io"
+	"math/bits"
 	"sync/atomic"
 	"time"
 
@@ -49,8 +50,9 @@ func (s *Substream) transferLocked(old, delta uint64) {
 		}
 		s.forEachSegment(old, uint64(n), func(b []byte) {
 			if lost := s.sinkPump.push(b); lost > 0 {
+				before := s.sinkOverflow
 				s.sinkOverflow += uint64(lost / s.fb)
-				if s.sinkOverflow == uint64(lost/s.fb) || s.sinkOverflow&(s.sinkOverflow-1) == 0 {
+				if bits.Len64(before) != bits.Len64(s.sinkOverflow) { // log at powers of two
 					s.logf("sink FIFO full: %d frames lost so far", s.sinkOverflow)
 				}
 			}

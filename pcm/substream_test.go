@@ -222,6 +222,17 @@ func (m *memSource) Close() error {
 	return nil
 }
 
+// waitSinkDrained waits until the sink pump emptied its FIFO (the fake
+// clock can play far faster than real time).
+func (f *fixture) waitSinkDrained() {
+	f.t.Helper()
+	waitFor(f.t, "sink FIFO empty", func() bool {
+		f.s.mu.Lock()
+		defer f.s.mu.Unlock()
+		return f.s.sinkPump == nil || f.s.sinkPump.fifo.Length() == 0
+	})
+}
+
 // waitFor polls cond until it holds or a generous deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
