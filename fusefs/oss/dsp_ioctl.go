@@ -430,3 +430,37 @@ func (d *DSP) getSpace(dir pcm.Stream) (AudioBufInfo, error) {
 	info.Fragments = info.Bytes / int32(st.periodBytes)
 	return info, nil
 }
+
+// Poll is snd_pcm_oss_poll for a read/write stream: writable when
+// playback is not draining and, if running, has room for a fragment;
+// readable when capture is not running or has a fragment ready. Like the
+// kernel, polling a capture that is not running (re)starts it when its
+// trigger is enabled (need_input_retrigger). vsnd's FUSE mount cannot
+// deliver poll (go-fuse answers FUSE_POLL with ENOSYS), so this serves a
+// face that can, and tests.
+func (d *DSP) Poll() (readable, writable bool) {
+	if st := d.streams[pcm.Playback]; st != nil {
+		if s, err := st.sub.Status(); err == nil {
+			st.mu.Lock()
+			frames := uint64(max(st.periodFrames, 1))
+			st.mu.Unlock()
+			writable = s.State != pcm.StateDraining && (s.State != pcm.StateRunning || s.Avail >= frames)
+		}
+	}
+	if st := d.streams[pcm.Capture]; st != nil {
+		if s, err := st.sub.Status(); err == nil {
+			st.mu.Lock()
+			frames := uint64(max(st.periodFrames, 1))
+			retrigger := s.State != pcm.StateRunning && st.trigger
+			if retrigger {
+				st.trigger = false
+			}
+			st.mu.Unlock()
+			readable = s.State != pcm.StateRunning || s.Avail >= frames
+			if retrigger {
+				(&DSP{streams: [2]*stream{nil, st}}).setTrigger(PCM_ENABLE_INPUT)
+			}
+		}
+	}
+	return readable, writable
+}

@@ -270,3 +270,77 @@ func TestCaptureOverrunFixup(t *testing.T) {
 		t.Fatalf("read after overrun: %d %v", n, err)
 	}
 }
+
+func TestPoll(t *testing.T) {
+	r := smallPlayback(t)
+	if _, w := r.d.Poll(); !w {
+		t.Fatal("an idle playback is not writable")
+	}
+	r.d.Write(context.Background(), pattern(0, 16384), false)
+	if _, w := r.d.Poll(); w {
+		t.Fatal("a full running playback is writable")
+	}
+	r.fake.Advance(r.frames(pcm.Playback, 1024))
+	if _, w := r.d.Poll(); !w {
+		t.Fatal("a fragment of room is not writable")
+	}
+
+	c := newRig(t, false, true)
+	c.ioctlInt(SNDCTL_DSP_SETFRAGMENT, 4<<16|10)
+	c.ioctlInt(SNDCTL_DSP_SPEED, 8000)
+	c.ioctlInt(SNDCTL_DSP_GETBLKSIZE, 0)
+	c.ispace()
+	// Not running: readable, and the poll starts the capture.
+	if rd, _ := c.d.Poll(); !rd {
+		t.Fatal("a stopped capture is not readable")
+	}
+	if s := c.status(pcm.Capture); s.State != pcm.StateRunning {
+		t.Fatalf("poll did not start the capture: %v", s.State)
+	}
+	if rd, _ := c.d.Poll(); rd {
+		t.Fatal("a running capture without a fragment is readable")
+	}
+	c.fake.Advance(c.frames(pcm.Capture, 1024))
+	if rd, _ := c.d.Poll(); !rd {
+		t.Fatal("a captured fragment is not readable")
+	}
+	if got := c.ioctlInt(SNDCTL_DSP_GETTRIGGER, 0); got != PCM_ENABLE_INPUT {
+		t.Fatalf("GETTRIGGER after the retrigger: %#x", got)
+	}
+}
+
+// Transfers, pointer queries and the interrupt run concurrently (for the
+// race detector and the lock order).
+func TestConcurrentQueries(t *testing.T) {
+	r := smallPlayback(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			r.d.Write(ctx, pattern(0, 6000), false)
+		}
+	}()
+	queries := make(chan struct{})
+	go func() {
+		defer close(queries)
+		for ctx.Err() == nil {
+			for _, cmd := range []Ioctl{SNDCTL_DSP_GETOPTR, SNDCTL_DSP_GETOSPACE, SNDCTL_DSP_GETODELAY,
+				SNDCTL_DSP_GETTRIGGER, SNDCTL_DSP_GETBLKSIZE, SNDCTL_DSP_SPEED} {
+				r.d.Ioctl(ctx, uint32(cmd), EncodeInt(48000))
+			}
+			r.d.Poll()
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		r.fake.Advance(time.Millisecond)
+		time.Sleep(20 * time.Microsecond)
+	}
+	cancel()
+	<-done
+	<-queries
+	if ci := r.optr(); ci.Bytes < 0 {
+		t.Fatalf("GETOPTR %+v", ci)
+	}
+}
