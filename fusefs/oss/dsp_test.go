@@ -12,7 +12,7 @@ import (
 
 // smallPlayback configures 48 kHz S16 stereo with 4 fragments of 4 KiB
 // (a 16 KiB, 85 ms buffer), as aplay -D oss asks.
-func smallPlayback(t *testing.T) *rig {
+func smallPlayback(t testing.TB) *rig {
 	r := newRig(t, true, false)
 	r.ioctlInt(SNDCTL_DSP_SETFRAGMENT, 4<<16|12)
 	r.ioctlInt(SNDCTL_DSP_SETFMT, AFMT_S16_LE)

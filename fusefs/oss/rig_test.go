@@ -15,7 +15,7 @@ import (
 // rig is one open /dev/dsp over real core substreams driven by the virtual
 // driver on a fake clock: time moves only when the test advances it.
 type rig struct {
-	t    *testing.T
+	t    testing.TB
 	fake *timer.Fake
 	subs [2]*pcm.Substream
 	sink *recSink
@@ -23,12 +23,12 @@ type rig struct {
 	d    *DSP
 }
 
-func newRig(t *testing.T, playback, capture bool) *rig {
+func newRig(t testing.TB, playback, capture bool) *rig {
 	t.Helper()
 	return newRigHW(t, playback, capture, pcm.DefaultHardware(), nil)
 }
 
-func newRigHW(t *testing.T, playback, capture bool, hw pcm.Hardware, mixer *Mixer) *rig {
+func newRigHW(t testing.TB, playback, capture bool, hw pcm.Hardware, mixer *Mixer) *rig {
 	t.Helper()
 	r := &rig{t: t, fake: timer.NewFake(), sink: &recSink{}, src: &patternSource{}}
 	var opts Options
@@ -178,7 +178,7 @@ func (r *rig) whileAdvancing(step time.Duration, ready func() bool, f func()) {
 }
 
 // waitFor polls cond with a generous deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -189,7 +189,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func wantErrno(t *testing.T, what string, err error, want syscall.Errno) {
+func wantErrno(t testing.TB, what string, err error, want syscall.Errno) {
 	t.Helper()
 	if !errors.Is(err, want) {
 		t.Fatalf("%s: %v, want %v", what, err, want)
