@@ -48,7 +48,7 @@ func (s *Substream) transferLocked(old, delta uint64) {
 		if n <= 0 || s.sinkPump == nil {
 			return
 		}
-		s.forEachSegment(old, uint64(n), func(b []byte) {
+		s.forEachSegment(old, uint64(n), false, func(b []byte) {
 			if lost := s.sinkPump.push(b); lost > 0 {
 				before := s.sinkOverflow
 				s.sinkOverflow += uint64(lost / s.fb)
@@ -68,7 +68,7 @@ func (s *Substream) transferLocked(old, delta uint64) {
 		old += delta - s.bufferSize
 		delta = s.bufferSize
 	}
-	s.forEachSegment(old, delta, func(b []byte) {
+	s.forEachSegment(old, delta, true, func(b []byte) {
 		got := 0
 		if s.sourcePump != nil {
 			got = s.sourcePump.pull(b)
@@ -82,15 +82,68 @@ func (s *Substream) transferLocked(old, delta uint64) {
 	})
 }
 
-// forEachSegment calls fn with the contiguous pieces of the buffer that
-// hold frames [from, from+n) (n <= buffer). Precondition: mu held.
-func (s *Substream) forEachSegment(from, n uint64, fn func([]byte)) {
+// forEachSegment calls fn with frames [from, from+n) (n <= buffer) of the
+// buffer, interleaved, in at most two pieces (the ring wraps). For an
+// interleaved buffer fn gets the buffer memory itself; for a
+// non-interleaved one (one block of buffer_size samples per channel, the
+// layout of noninterleaved_copy) it gets an interleaved scratch copy,
+// copied back into the channel blocks afterwards when writeBack is set.
+// Precondition: mu held.
+func (s *Substream) forEachSegment(from, n uint64, writeBack bool, fn func([]byte)) {
 	ofs := from % s.bufferSize
+	fb := uint64(s.fb)
 	for n > 0 {
 		k := min(n, s.bufferSize-ofs)
-		fn(s.dma[ofs*uint64(s.fb) : (ofs+k)*uint64(s.fb)])
+		if s.cfg.Access.Interleaved() || s.cfg.Channels == 1 {
+			fn(s.dma[ofs*fb : (ofs+k)*fb])
+		} else {
+			if uint64(cap(s.scratch)) < k*fb {
+				s.scratch = make([]byte, k*fb)
+			}
+			tmp := s.scratch[:k*fb]
+			s.interleave(tmp, ofs, k, false)
+			fn(tmp)
+			if writeBack {
+				s.interleave(tmp, ofs, k, true)
+			}
+		}
 		n -= k
 		ofs = 0
+	}
+}
+
+// interleave copies frames [ofs, ofs+k) between the channel blocks of a
+// non-interleaved buffer and the interleaved tmp; back reverses the
+// direction. Precondition: mu held.
+func (s *Substream) interleave(tmp []byte, ofs, k uint64, back bool) {
+	sb := uint64(s.cfg.Format.Bytes())
+	ch := uint64(s.cfg.Channels)
+	for c := uint64(0); c < ch; c++ {
+		block := s.dma[c*s.bufferSize*sb:]
+		for i := uint64(0); i < k; i++ {
+			d := tmp[(i*ch+c)*sb : (i*ch+c+1)*sb]
+			b := block[(ofs+i)*sb : (ofs+i+1)*sb]
+			if back {
+				copy(b, d)
+			} else {
+				copy(d, b)
+			}
+		}
+	}
+}
+
+// silenceFramesLocked fills frames [ofs, ofs+n) of the buffer (ofs+n <=
+// buffer) with silence, in either layout (fill_silence_frames).
+// Precondition: mu held.
+func (s *Substream) silenceFramesLocked(ofs, n uint64) {
+	if s.cfg.Access.Interleaved() || s.cfg.Channels == 1 {
+		s.cfg.Format.Silence(s.dma[ofs*uint64(s.fb) : (ofs+n)*uint64(s.fb)])
+		return
+	}
+	sb := uint64(s.cfg.Format.Bytes())
+	for c := uint64(0); c < uint64(s.cfg.Channels); c++ {
+		base := c * s.bufferSize * sb
+		s.cfg.Format.Silence(s.dma[base+ofs*sb : base+(ofs+n)*sb])
 	}
 }
 

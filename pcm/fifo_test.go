@@ -197,3 +197,63 @@ func TestPumpsDoNotLeak(t *testing.T) {
 	}
 	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= base })
 }
+
+func TestNonInterleavedToSink(t *testing.T) {
+	c := stereo48k
+	c.access = AccessRWNonInterleaved
+	f := newFixture(t, Playback).setup(c)
+	sink := &memSink{}
+	f.s.SetSink(sink)
+	f.must("Prepare", f.s.Prepare())
+	// Left channel counts up, right counts down (S16LE samples).
+	left, right := make([]byte, 2*512), make([]byte, 2*512)
+	var want []byte
+	for i := 0; i < 512; i++ {
+		l, r := uint16(i), uint16(60000-i)
+		left[2*i], left[2*i+1] = byte(l), byte(l>>8)
+		right[2*i], right[2*i+1] = byte(r), byte(r>>8)
+		want = append(want, byte(l), byte(l>>8), byte(r), byte(r>>8))
+	}
+	n, err := f.s.WriteN(bg, [][]byte{left, right}, true)
+	if n != 512 || err != nil {
+		t.Fatalf("WriteN: %d %v", n, err)
+	}
+	_, err = f.s.Write(bg, want[:4], true)
+	wantErrno(t, "interleaved Write on RW_NONINTERLEAVED", err, 22 /* EINVAL */)
+	_, err = f.s.WriteN(bg, [][]byte{left}, true)
+	wantErrno(t, "WriteN with 1 buffer for 2 channels", err, 22)
+	f.advancePeriods(2)
+	f.must("Drop", f.s.Drop())
+	f.must("HWFree", f.s.HWFree())
+	got, _, _ := sink.snapshot()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("sink got %d bytes, not the interleaved channels", len(got))
+	}
+}
+
+func TestNonInterleavedCapture(t *testing.T) {
+	c := stereo48k
+	c.access = AccessRWNonInterleaved
+	f := newFixture(t, Capture).setup(c)
+	src := &memSource{data: pattern(c, 0, 256)}
+	f.s.SetSource(src)
+	waitFor(t, "source read ahead", func() bool {
+		f.s.mu.Lock()
+		defer f.s.mu.Unlock()
+		return f.s.sourcePump.buffered() == len(src.data)
+	})
+	f.must("Prepare", f.s.Prepare())
+	f.must("Start", f.s.Start())
+	f.advancePeriods(1)
+	left, right := make([]byte, 512), make([]byte, 512)
+	n, err := f.s.ReadN(bg, [][]byte{left, right}, true)
+	if n != 256 || err != nil {
+		t.Fatalf("ReadN: %d %v", n, err)
+	}
+	for i := 0; i < 256; i++ {
+		fr := src.data[4*i : 4*i+4]
+		if !bytes.Equal(left[2*i:2*i+2], fr[:2]) || !bytes.Equal(right[2*i:2*i+2], fr[2:]) {
+			t.Fatalf("frame %d: channels not de-interleaved", i)
+		}
+	}
+}

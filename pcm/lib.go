@@ -290,7 +290,7 @@ func (s *Substream) playbackSilenceLocked(newHW uint64) {
 	ofs := (s.silenceStart + s.silenceFilled) % s.bufferSize
 	for frames > 0 {
 		n := min(frames, s.bufferSize-ofs)
-		s.cfg.Format.Silence(s.dma[ofs*uint64(s.fb) : (ofs+n)*uint64(s.fb)])
+		s.silenceFramesLocked(ofs, n)
 		s.silenceFilled += n
 		frames -= n
 		ofs = 0

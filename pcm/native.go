@@ -438,7 +438,8 @@ func (s *Substream) Drain(ctx context.Context, nonblock bool) error {
 
 // Disconnect is the card going away (snd_pcm_dev_disconnect): a running
 // stream stops, the state becomes DISCONNECTED, every waiter wakes, then
-// sync_stop. From then on every method but Release fails with EBADFD
+// sync_stop and the end of the sink/source run. From then on every
+// method but Release fails with EBADFD
 // (Drain woken by it: ENODEV). Disconnect of a closed substream does
 // nothing.
 func (s *Substream) Disconnect() {
@@ -455,6 +456,8 @@ func (s *Substream) Disconnect() {
 	s.wakeAllLocked()
 	s.mu.Unlock()
 	s.syncStop()
+	// The sink gets what was played, then is closed; the source too.
+	s.stopPumps()
 }
 
 // sleepLocked waits, with mu released, until woken (wakeAllLocked), ctx

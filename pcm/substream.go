@@ -92,7 +92,10 @@ type Substream struct {
 	hasCfg bool   // guarded by mu: hw_params installed (state != OPEN)
 	cfg    Config // guarded by mu
 	dma    []byte // guarded by mu: the area's data mapping (runtime->dma_area)
-	fb     int    // guarded by mu: bytes per frame
+	// scratch interleaves frames of a non-interleaved buffer for the
+	// sink/source FIFOs. Guarded by mu.
+	scratch []byte
+	fb      int // guarded by mu: bytes per frame
 	// buffer, period and boundary in frames; guarded by mu.
 	bufferSize, periodSize, boundary uint64
 
