@@ -91,9 +91,10 @@
 //     offered. No MU_LAW, A_LAW or IMA_ADPCM; an unknown format is U8.
 //   - mmap: GETCAPS leaves DSP_CAP_MMAP out (the kernel sets it);
 //     MAPINBUF/MAPOUTBUF answer EINVAL as in the kernel.
-//   - The /proc/asound/cardN/pcmMX/oss per-application setup (period size,
-//     disable, direct, block, non-block, partial-frag, no-silence,
-//     buggy-ptr) and the nonblock_open module parameter.
+//   - The /proc/asound/cardN/pcmMX/oss setup: its periods and period_size
+//     are StreamOptions.Setup (per device, not per application); the flags
+//     (disable, direct, block, non-block, partial-frag, no-silence,
+//     buggy-ptr) and the nonblock_open module parameter are not.
 //   - Close with a non-blocking flag skips the final sync and drops what is
 //     queued; the kernel drains even then. A daemon must not block the
 //     FLUSH of a client that asked not to block.

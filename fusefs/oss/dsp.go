@@ -47,6 +47,20 @@ type StreamOptions struct {
 	// Release is called by Close after the final sync, in place of
 	// snd_pcm_release_substream (e.g. pcm.Device.Close). Nil: nothing.
 	Release func() error
+	// Setup overrides the default fragments, as a line
+	// "app periods period_size" of /proc/asound/cardN/pcmMX/oss does.
+	Setup Setup
+}
+
+// Setup is the numeric part of struct snd_pcm_oss_setup: zero fields keep
+// the kernel's defaults. SETFRAGMENT cannot override PeriodSize.
+type Setup struct {
+	// Periods, if above 1, is the number of fragments wanted (still
+	// bounded by the hardware and SETFRAGMENT's maximum).
+	Periods int
+	// PeriodSize, if above 16, is the fragment size in bytes, rounded
+	// down to a power of two as snd_pcm_oss_proc_write does.
+	PeriodSize int
 }
 
 // Options configures a DSP.
@@ -101,6 +115,7 @@ type stream struct {
 	rate        int    // requested, then installed, rate
 	channels    int    // requested, then installed, channels
 	format      uint32 // requested, then installed, AFMT_*
+	setup       Setup  // the /proc oss setup (immutable after NewDSP)
 	fragshift   int    // SETFRAGMENT: log2 of the fragment size, 0 = unset
 	maxfrags    int    // SETFRAGMENT: maximum fragments, 0 = unset
 	subdivision int    // SUBDIVIDE, 0 = unset
@@ -158,6 +173,7 @@ func NewDSP(opts Options) (*DSP, error) {
 			rate:     8000,
 			channels: 1,
 			format:   format,
+			setup:    Setup{Periods: so.Setup.Periods, PeriodSize: int(roundDownPow2(int64(so.Setup.PeriodSize)))},
 		}
 	}
 	if d.streams[0] == nil && d.streams[1] == nil {

@@ -78,7 +78,7 @@ func roundUpPow2(n int64) int64 {
 }
 
 // periodSizeLocked is snd_pcm_oss_period_size: the fragment size and
-// count from SETFRAGMENT or SUBDIVIDE, or the kernel's default (about a
+// count from the oss setup, SETFRAGMENT or SUBDIVIDE, or the kernel's default (about a
 // second of audio divided in 4 or 8 fragments of at least 4 KiB), bounded
 // by what p still allows. The results go to periodBytes and periods.
 // Precondition: st.mu held.
@@ -97,6 +97,8 @@ func (st *stream) periodSizeLocked(p *pcm.HWParams) error {
 
 	var period int64
 	switch {
+	case st.setup.PeriodSize > 16:
+		period = int64(st.setup.PeriodSize)
 	case st.fragshift != 0:
 		period = 1 << st.fragshift
 		if period > ossBuffer/2 {
@@ -141,6 +143,9 @@ func (st *stream) periodSizeLocked(p *pcm.HWParams) error {
 	}
 
 	periods := ossBuffer / period
+	if st.setup.Periods > 1 {
+		periods = int64(st.setup.Periods)
+	}
 	if s := int64(p.Interval(pcm.ParamPeriods).Max); s > 0 {
 		if st.maxfrags != 0 && s > int64(st.maxfrags) {
 			s = int64(st.maxfrags)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/timer"
 )
 
 // The setting at open (snd_pcm_oss_init_substream): 8000 Hz, mono, U8,
@@ -245,5 +246,38 @@ func TestUnknownIoctls(t *testing.T) {
 		arg := make([]byte, rng.Intn(24))
 		rng.Read(arg)
 		r.d.Ioctl(ctx, cmd, arg) // must not panic or hang
+	}
+}
+
+// StreamOptions.Setup is the /proc oss line "app periods period_size":
+// it replaces the default fragments (the size rounded down to 2^n).
+func TestSetupOverridesFragments(t *testing.T) {
+	fake := timer.NewFake()
+	s := pcm.NewSubstream(pcm.Options{Stream: pcm.Playback, Hardware: pcm.DefaultHardware(),
+		Driver: pcm.NewVirtualDriver(fake), Clock: fake, Name: t.Name()})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDSP(Options{Playback: &StreamOptions{Sub: s, Release: s.Release,
+		Setup: Setup{Periods: 4, PeriodSize: 5000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background(), true)
+	ctx := context.Background()
+	for _, req := range []struct {
+		cmd Ioctl
+		v   int32
+	}{{SNDCTL_DSP_SETFMT, AFMT_S16_LE}, {SNDCTL_DSP_CHANNELS, 2}, {SNDCTL_DSP_SPEED, 48000}} {
+		if _, err := d.Ioctl(ctx, uint32(req.cmd), EncodeInt(req.v)); err != nil {
+			t.Fatalf("%s: %v", req.cmd, err)
+		}
+	}
+	out, err := d.Ioctl(ctx, uint32(SNDCTL_DSP_GETOSPACE), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp, _ := DecodeAudioBufInfo(out); sp.Fragsize != 4096 || sp.Fragstotal != 4 {
+		t.Fatalf("GETOSPACE %+v, want 4 x 4096", sp)
 	}
 }
