@@ -84,7 +84,7 @@ type Substream struct {
 
 	opened bool         // guarded by mu: between Open and Release
 	cons   *Constraints // guarded by mu: the hw constraints, set at Open
-	area   *mmap.Area   // guarded by mu: created at Open, closed at Release
+	area   *mmap.Area   // guarded by mu: created at Open, closed (not cleared) at Release
 
 	state          State // guarded by mu; mirrored to the status page
 	suspendedState State // guarded by mu
@@ -283,10 +283,11 @@ func (s *Substream) Release() error {
 	err := s.opts.Driver.Close(s)
 
 	s.mu.Lock()
+	// The closed area stays referenced: its accessors work on a detached
+	// copy, so a waiter woken by the stop above cannot fault on it.
 	area := s.area
 	s.opened = false
 	s.cons = nil
-	s.area = nil
 	s.hasCfg = false
 	s.state = StateOpen
 	s.wakeAllLocked()
@@ -320,6 +321,9 @@ func (s *Substream) Config() (Config, bool) {
 func (s *Substream) Area() *mmap.Area {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.opened {
+		return nil
+	}
 	return s.area
 }
 

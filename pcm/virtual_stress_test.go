@@ -50,14 +50,7 @@ func widenWindow() {
 // detector fired; it stops at the deadline in any case.
 func runStress(t *testing.T, minCycles int, deadline time.Duration, untilDetected bool) stressResult {
 	t.Helper()
-	hook := widenWindow
-	afterPeriodElapsedHook.Store(&hook)
-	defer afterPeriodElapsedHook.Store(nil)
-
 	fake := timer.NewFake()
-	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(),
-		Driver: NewVirtualDriver(fake), Clock: fake, Name: "stress"})
-
 	// The interrupt: a goroutine that keeps the fake clock moving, so
 	// callbacks run concurrently with the test goroutine.
 	stop := make(chan struct{})
@@ -79,6 +72,19 @@ func runStress(t *testing.T, minCycles int, deadline time.Duration, untilDetecte
 	defer func() {
 		close(stop)
 		wg.Wait()
+	}()
+	return stressLoop(t, fake, stressCfg, minCycles, deadline, untilDetected)
+}
+
+// stressLoop runs the cycles on src (whose interrupt must be running).
+func stressLoop(t *testing.T, src timer.Source, cfg testCfg, minCycles int, deadline time.Duration, untilDetected bool) stressResult {
+	t.Helper()
+	hook := widenWindow
+	afterPeriodElapsedHook.Store(&hook)
+	defer afterPeriodElapsedHook.Store(nil)
+	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(),
+		Driver: NewVirtualDriver(src), Clock: src, Name: "stress"})
+	defer func() {
 		if s.opened {
 			s.Release()
 		}
@@ -87,9 +93,9 @@ func runStress(t *testing.T, minCycles int, deadline time.Duration, untilDetecte
 	before := virtualUseAfterFree.Load()
 	var res stressResult
 	end := time.Now().Add(deadline)
-	frames := pattern(stressCfg, 0, stressCfg.period)
+	frames := pattern(cfg, 0, cfg.period)
 	params := func() {
-		if err := s.HWParams(hwParamsFor(stressCfg)); err != nil {
+		if err := s.HWParams(hwParamsFor(cfg)); err != nil {
 			t.Fatalf("cycle %d: HWParams: %v", res.cycles, err)
 		}
 		// No automatic start: the test starts explicitly.
@@ -200,5 +206,45 @@ func TestSyncStopStressWithoutSyncStop(t *testing.T) {
 	t.Logf("%d cycles, %d with a callback inside the window, detector %d", res.cycles, res.raced, res.detected)
 	if res.detected == 0 {
 		t.Fatalf("detector never fired in %d cycles without sync_stop: the stress test cannot see the race", res.cycles)
+	}
+}
+
+// hrStressCfg runs the real timer fast: 64-frame periods at 384 kHz
+// (167 us).
+var hrStressCfg = testCfg{AccessRWInterleaved, FormatS16LE, 2, 384000, 64, 4}
+
+// TestSyncStopStressHR is the stress test on the real HR timer thread:
+// the callbacks run on their own OS thread, truly in parallel.
+func TestSyncStopStressHR(t *testing.T) {
+	hr, err := timer.NewHR(timer.HROptions{})
+	if err != nil {
+		t.Skip(err)
+	}
+	defer hr.Close()
+	debugDisableSyncStop.Store(false)
+	n := stressCycles() / 4
+	res := stressLoop(t, hr, hrStressCfg, n, 30*time.Second, false)
+	t.Logf("HR: %d cycles, %d with a callback inside the window, detector %d", res.cycles, res.raced, res.detected)
+	if res.cycles < n {
+		t.Fatalf("only %d of %d cycles before the deadline", res.cycles, n)
+	}
+	if res.detected != 0 {
+		t.Fatalf("use-after-free detector fired %d times with sync_stop enabled", res.detected)
+	}
+}
+
+// TestSyncStopStressHRWithoutSyncStop is the HR negative twin.
+func TestSyncStopStressHRWithoutSyncStop(t *testing.T) {
+	hr, err := timer.NewHR(timer.HROptions{})
+	if err != nil {
+		t.Skip(err)
+	}
+	defer hr.Close()
+	debugDisableSyncStop.Store(true)
+	defer debugDisableSyncStop.Store(false)
+	res := stressLoop(t, hr, hrStressCfg, 100, 30*time.Second, true)
+	t.Logf("HR: %d cycles, %d with a callback inside the window, detector %d", res.cycles, res.raced, res.detected)
+	if res.detected == 0 {
+		t.Fatalf("detector never fired in %d cycles without sync_stop", res.cycles)
 	}
 }
