@@ -344,3 +344,48 @@ func TestConcurrentQueries(t *testing.T) {
 		t.Fatalf("GETOPTR %+v", ci)
 	}
 }
+
+// A capture forced into XRUN (the OSS sw_params never let it overrun by
+// itself) is recovered by the next read (snd_pcm_oss_read3).
+func TestCaptureXRunRecovery(t *testing.T) {
+	r := newRig(t, false, true)
+	r.ioctlInt(SNDCTL_DSP_SETFRAGMENT, 4<<16|10)
+	r.ioctlInt(SNDCTL_DSP_SPEED, 8000)
+	buf := make([]byte, 1024)
+	_, err := r.d.Read(context.Background(), buf, true)
+	wantErrno(t, "first read", err, syscall.EAGAIN)
+	if err := r.subs[pcm.Capture].XRun(); err != nil {
+		t.Fatalf("XRun: %v", err)
+	}
+	var n int
+	r.whileAdvancing(r.frames(pcm.Capture, 256), nil, func() {
+		n, err = r.d.Read(context.Background(), buf, false)
+	})
+	if n != 1024 || err != nil {
+		t.Fatalf("read after XRUN: %d %v", n, err)
+	}
+	if s := r.status(pcm.Capture); s.State != pcm.StateRunning {
+		t.Fatalf("after recovery: %v", s.State)
+	}
+}
+
+// A suspended playback is prepared again by the next write
+// (snd_pcm_oss_write3), and GETOPTR answers meanwhile.
+func TestPlaybackSuspendRecovery(t *testing.T) {
+	r := smallPlayback(t)
+	ctx := context.Background()
+	r.d.Write(ctx, pattern(0, 8192), false)
+	if err := r.subs[pcm.Playback].Suspend(); err != nil {
+		t.Fatalf("Suspend: %v", err)
+	}
+	// ESTRPIPE from DELAY counts as no delay, as EPIPE does.
+	if ci := r.optr(); ci.Bytes != 8192 || ci.Blocks != 0 {
+		t.Fatalf("GETOPTR while suspended: %+v", ci)
+	}
+	if n, err := r.d.Write(ctx, pattern(0, 4096), false); n != 4096 || err != nil {
+		t.Fatalf("write after suspend: %d %v", n, err)
+	}
+	if s := r.status(pcm.Playback); s.State != pcm.StateRunning || s.ApplPtr != 1024 {
+		t.Fatalf("after recovery: %v appl %d", s.State, s.ApplPtr)
+	}
+}
