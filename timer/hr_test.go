@@ -350,3 +350,35 @@ func TestHRCloseIdempotentAndStopsFiring(t *testing.T) {
 		t.Fatal("callbacks after Close returned")
 	}
 }
+
+func TestHRHoldP(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	h, err := NewHR(HROptions{HoldP: true, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.GOMAXPROCS(0); n != before+1 {
+		t.Errorf("GOMAXPROCS %d with HoldP, want %d", n, before+1)
+	}
+	var c atomic.Int64
+	start := h.Now()
+	var early atomic.Bool
+	tm := h.NewTimer(func(now time.Duration) {
+		if now < start+p48k64.Offset(c.Add(1)) {
+			early.Store(true)
+		}
+	})
+	tm.Start(start, p48k64)
+	waitFor(t, "50 periods with HoldP", func() bool { return c.Load() >= 50 })
+	tm.SyncStop()
+	runtime.GC() // must not hang on the P-holding thread
+	if early.Load() {
+		t.Error("a callback ran before its boundary")
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.GOMAXPROCS(0); n != before {
+		t.Errorf("GOMAXPROCS %d after Close, want %d", n, before)
+	}
+}

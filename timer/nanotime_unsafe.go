@@ -2,7 +2,9 @@ package timer
 
 import (
 	"time"
-	_ "unsafe" // go:linkname
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // nanotime is the runtime's monotonic clock: clock_gettime(CLOCK_MONOTONIC)
@@ -21,3 +23,10 @@ var _ Clock = Monotonic{}
 
 // Now returns CLOCK_MONOTONIC (Clock).
 func (Monotonic) Now() time.Duration { return time.Duration(nanotime()) }
+
+// rawRead is read(2) through RawSyscall: the calling goroutine keeps its P
+// while blocked (HROptions.HoldP).
+func rawRead(fd int, b *[8]byte) unix.Errno {
+	_, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return e
+}
