@@ -249,8 +249,8 @@ func (p *sinkPump) stop() {
 }
 
 func (p *sinkPump) run() {
-	defer pumpsRunning.Add(-1)
 	defer close(p.done)
+	defer pumpsRunning.Add(-1) // before done: stop returns with the count right
 	buf := make([]byte, max(p.cfg.PeriodBytes(), p.fb))
 	opened, failed := false, false
 	for {
@@ -349,8 +349,8 @@ func (p *sourcePump) stop() {
 }
 
 func (p *sourcePump) run() {
-	defer pumpsRunning.Add(-1)
 	defer close(p.done)
+	defer pumpsRunning.Add(-1) // before done: stop returns with the count right
 	if err := p.src.Open(p.cfg); err != nil {
 		p.s.logf("source open: %v (recording silence)", err)
 		return

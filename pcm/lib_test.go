@@ -532,3 +532,93 @@ func TestPartialFrameIsEINVAL(t *testing.T) {
 		t.Fatalf("errors.Is does not see EINVAL")
 	}
 }
+
+// scriptedDriver reports whatever position the test sets; its trigger
+// does nothing (no interrupt: the test calls PeriodElapsed itself).
+type scriptedDriver struct {
+	stalledDriver
+	pos int
+}
+
+func (d *scriptedDriver) Pointer(s *Substream) int { return d.pos }
+
+// TestUpdateHWPtr0 walks snd_pcm_update_hw_ptr0's cases with scripted
+// positions.
+func TestUpdateHWPtr0(t *testing.T) {
+	fake := timer.NewFake()
+	d := &scriptedDriver{stalledDriver: stalledDriver{NewVirtualDriver(fake)}}
+	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(), Driver: d, Clock: fake, Name: t.Name()})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	f := &fixture{t: t, fake: fake, s: s}
+	f.setup(stereo48k)
+	p, _ := s.CurrentSWParams()
+	p.StopThreshold = p.Boundary // never xrun: pointers only
+	f.must("SWParams", s.SWParams(&p))
+	f.must("Prepare", s.Prepare())
+	f.write(pattern(stereo48k, 0, 1024)) // RUNNING
+	s.mu.Lock()
+	s.boundary = 4096 // reachable
+	s.mu.Unlock()
+	hw := func() uint64 { st := f.status(); return st.HWPtr }
+	errs := func() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.hwPtrErrors }
+	step := func(pos int, want uint64, what string) {
+		t.Helper()
+		d.pos = pos
+		fake.Advance(time.Millisecond)
+		if got := hw(); got != want {
+			t.Fatalf("%s: pos %d -> hw_ptr %d, want %d", what, pos, got, want)
+		}
+	}
+	step(100, 100, "forward")
+	step(1024, 1024, "pos >= buffer counts as 0, behind: +buffer")
+	if errs() != 2 { // the invalid position, and a 924-frame jump
+		t.Fatalf("invalid position not reported (%d reports)", errs())
+	}
+	step(200, 1224, "forward in the second lap")
+	step(100, 2148, "behind: hw_ptr_base += buffer")
+	step(50, 3122, "behind again")
+	step(10, 10, "hw_ptr_base reaches boundary: wraps to 0")
+	s.mu.Lock()
+	wrap := s.hwPtrWrap
+	s.mu.Unlock()
+	if wrap != 4096 {
+		t.Fatalf("hw_ptr_wrap %d, want 4096", wrap)
+	}
+	e := errs()
+	step(500, 500, "490 frames > 1.5 periods: accepted, logged")
+	if errs() != e+1 {
+		t.Fatalf("\"Lost interrupts?\" not reported")
+	}
+	// In the interrupt: a position short of the expected one after more
+	// than half a buffer time is a whole buffer lost ("double
+	// acknowledged interrupt").
+	s.mu.Lock()
+	s.hwPtrInterrupt = 512
+	s.mu.Unlock()
+	fake.Advance(time.Second)
+	d.pos = 600 // < 512+256
+	s.PeriodElapsed()
+	if got := hw(); got != 1024+600 {
+		t.Fatalf("double-ack: hw_ptr %d, want %d", got, 1024+600)
+	}
+	// A jump of buffer+period or more is ignored ("Unexpected hw_ptr").
+	s.mu.Lock()
+	s.hwPtrInterrupt = 1624 + 512 // crafted: expected far ahead
+	s.mu.Unlock()
+	fake.Advance(time.Second)
+	d.pos = 600 + 300 // short of expected; +buffer makes delta 1324
+	e = errs()
+	s.PeriodElapsed()
+	s.mu.Lock()
+	got := s.hwPtr // (Status would update it again, from process context)
+	s.mu.Unlock()
+	if got != 1624 {
+		t.Fatalf("unexpected jump applied: hw_ptr %d, want 1624 unchanged", got)
+	}
+	if errs() != e+1 {
+		t.Fatalf("\"Unexpected hw_ptr\" not reported")
+	}
+}

@@ -278,3 +278,29 @@ func (s *Substream) MMapCommit() error {
 	}
 	return nil
 }
+
+// Poll is snd_pcm_poll: ready reports that a Write (playback) or Read
+// (capture) would transfer at least avail_min frames now, in PREPARED,
+// RUNNING or PAUSED; a DRAINING capture is ready (with errored set once it
+// is empty); every other state is ready and errored (POLLERR), like a
+// stream that is not open. wake fires at the next change worth polling
+// again for.
+func (s *Substream) Poll() (ready, errored bool, wake <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wake = s.wake
+	if !s.opened || !s.hasCfg || s.state == StateDisconnected {
+		return true, true, wake
+	}
+	avail := s.availLocked()
+	switch s.state {
+	case StateRunning, StatePrepared, StatePaused:
+		return avail >= s.availMinLocked(), false, wake
+	case StateDraining:
+		if !s.playback() {
+			return true, avail == 0, wake
+		}
+		return false, false, wake
+	}
+	return true, true, wake
+}

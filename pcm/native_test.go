@@ -324,3 +324,33 @@ func TestTransitionsExtra(t *testing.T) {
 		wantErrno(t, "Drain again", f.s.Drain(bg, false), ebadfd)
 	})
 }
+
+func TestPoll(t *testing.T) {
+	f := newFixture(t, Playback)
+	if ready, errored, _ := f.s.Poll(); !ready || !errored {
+		t.Fatalf("OPEN: ready %v errored %v, want POLLERR", ready, errored)
+	}
+	f.setup(stereo48k)
+	f.must("Prepare", f.s.Prepare())
+	if ready, errored, _ := f.s.Poll(); !ready || errored {
+		t.Fatalf("PREPARED empty: ready %v errored %v", ready, errored)
+	}
+	f.write(pattern(stereo48k, 0, 1024))
+	ready, _, w := f.s.Poll()
+	if ready {
+		t.Fatalf("full buffer polls ready")
+	}
+	f.advancePeriods(1) // avail 256 = avail_min
+	select {
+	case <-w:
+	default:
+		t.Fatalf("poll not woken at avail_min")
+	}
+	if ready, _, _ := f.s.Poll(); !ready {
+		t.Fatalf("not ready at avail_min")
+	}
+	f.must("XRun", f.s.XRun())
+	if ready, errored, _ := f.s.Poll(); !ready || !errored {
+		t.Fatalf("XRUN: ready %v errored %v, want POLLERR", ready, errored)
+	}
+}
