@@ -87,6 +87,7 @@ type DSP struct {
 	streams  [2]*stream  // immutable; indexed by pcm.Stream, nil if not open
 	mixer    *Mixer      // immutable, may be nil
 	nonblock atomic.Bool // SNDCTL_DSP_NONBLOCK was issued (file->f_flags |= O_NONBLOCK)
+	released atomic.Bool // Release ran
 }
 
 // stream is one direction of a DSP: the substream and runtime->oss.
@@ -221,17 +222,39 @@ func (d *DSP) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 	return st.read1(ctx, p, nonblock || d.nonblock.Load())
 }
 
-// Close is snd_pcm_oss_release: it plays out what is queued
-// (snd_pcm_oss_sync: the partial fragment padded with silence, then a
-// blocking drain) and calls each stream's Release. With nonblock the sync
-// is skipped and queued data is dropped by the release: a daemon must not
-// block a FLUSH of a non-blocking file (the kernel drains even then). The
-// first error is returned; the releases run regardless.
+// Close is snd_pcm_oss_release: it plays out what is queued (Sync: the
+// partial fragment padded with silence, then a blocking drain) and calls
+// each stream's Release. With nonblock the sync is skipped and queued data
+// is dropped by the release: a daemon must not block a FLUSH of a
+// non-blocking file (the kernel drains even then). The first error is
+// returned; the releases run regardless.
+//
+// A FUSE layer may instead call Sync from FLUSH (the caller's close(2)
+// waits for the playback, as with the kernel) and Release from RELEASE.
 func (d *DSP) Close(ctx context.Context, nonblock bool) error {
 	var first error
 	if !nonblock {
 		first = d.sync(ctx)
 	}
+	if err := d.Release(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// Sync is snd_pcm_oss_sync, what SNDCTL_DSP_SYNC and close do: playback
+// pads the fragment in progress with silence and drains, blocking until
+// everything played or ctx ends (EINTR); capture stops.
+func (d *DSP) Sync(ctx context.Context) error { return d.sync(ctx) }
+
+// Release calls each stream's StreamOptions.Release (the substreams' part
+// of snd_pcm_oss_release_file) and returns the first error. The DSP must
+// not be used afterwards; a second Release does nothing.
+func (d *DSP) Release() error {
+	if d.released.Swap(true) {
+		return nil
+	}
+	var first error
 	for _, st := range d.streams {
 		if st == nil || st.release == nil {
 			continue

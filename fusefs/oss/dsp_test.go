@@ -389,3 +389,24 @@ func TestPlaybackSuspendRecovery(t *testing.T) {
 		t.Fatalf("after recovery: %v appl %d", s.State, s.ApplPtr)
 	}
 }
+
+// Sync from FLUSH, Release from RELEASE; a second release is harmless.
+func TestSyncThenRelease(t *testing.T) {
+	r := smallPlayback(t)
+	data := pattern(0, 8192)
+	r.d.Write(context.Background(), data, false)
+	r.whileAdvancing(5*time.Millisecond, nil, func() {
+		if err := r.d.Sync(context.Background()); err != nil {
+			t.Errorf("Sync: %v", err)
+		}
+	})
+	if err := r.d.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if err := r.d.Release(); err != nil {
+		t.Fatalf("second Release: %v", err)
+	}
+	if got := r.sink.bytes(); !bytes.Equal(got, data) {
+		t.Fatalf("sink %d bytes", len(got))
+	}
+}
