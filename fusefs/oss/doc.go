@@ -63,11 +63,12 @@
 // # Pointers
 //
 // GETOPTR/GETIPTR (snd_pcm_oss_get_ptr) answer, from the core's DELAY and
-// hw_ptr: bytes = bytes handed to the core minus (playback) or plus
-// (capture) the core's delay, i.e. exactly what the "DMA" played or
-// captured, modulo 2^31; blocks = whole fragments queued (playback,
-// including the one being assembled) or ready (capture, minus what the
-// fragment buffer holds); ptr = hw_ptr modulo the buffer, in bytes.
+// hw_ptr: bytes = bytes handed to the core minus the core's delay for
+// playback, i.e. exactly what the "DMA" played; for capture the bytes
+// taken from the core plus its delay minus what the fragment buffer still
+// holds; modulo 2^31. blocks = whole fragments queued (playback, the one
+// being assembled included) or ready (capture, minus what the fragment
+// buffer holds); ptr = hw_ptr modulo the buffer, in bytes.
 // GETOSPACE/GETISPACE (snd_pcm_oss_get_space) answer the room or data in
 // bytes and whole fragments; before the first transfer playback reports
 // the whole buffer free and capture nothing. GETODELAY is the core's delay
