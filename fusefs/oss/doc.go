@@ -1,8 +1,10 @@
 // Package oss is vsnd's OSS face without FUSE: the logic behind DIR/dev/dsp
 // and DIR/dev/mixer, mirroring ALSA's OSS emulation
 // (sound/core/oss/pcm_oss.c, sound/core/oss/mixer_oss.c) on top of the PCM
-// core's substream API. The FUSE layer opens substreams, builds a DSP per
-// open file and forwards read, write, ioctl and release to it.
+// core's substream API. The FUSE layer calls OpenDSP (or opens substreams
+// and calls NewDSP) per open file and forwards read, write, ioctl, flush
+// (Sync) and release (Release) to it, passing the file's current
+// O_NONBLOCK with each read and write.
 //
 // # Model
 //
