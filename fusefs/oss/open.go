@@ -38,6 +38,11 @@ func OpenDSP(dev *pcm.Device, o OpenOptions) (*DSP, error) {
 		}
 	}
 	opts := Options{Format: o.Format, Mixer: o.Mixer}
+	// A half-duplex device opened read-write plays only (the kernel reads
+	// pcm->info_flags; vsnd's Device keeps the flag in each stream's Info).
+	if o.Write && o.Read && (dev.Hardware(pcm.Playback).Info|dev.Hardware(pcm.Capture).Info)&pcm.InfoHalfDuplex != 0 {
+		o.Read = false
+	}
 	for dir, want := range [2]bool{o.Write, o.Read} {
 		st := pcm.Stream(dir)
 		if !want || len(dev.Substreams(st)) == 0 {

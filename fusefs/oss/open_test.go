@@ -69,3 +69,24 @@ func TestOpenDSP(t *testing.T) {
 	wantErrno(t, "write on it", err, syscall.ENXIO)
 	d.Close(ctx, true)
 }
+
+func TestOpenDSPHalfDuplex(t *testing.T) {
+	fake := timer.NewFake()
+	hw := pcm.DefaultHardware()
+	hw.Info |= pcm.InfoHalfDuplex
+	c, err := pcm.NewCard(0, pcm.CardConfig{Devices: []pcm.DeviceConfig{{
+		Playback: 1, Capture: 1, Hardware: [2]pcm.Hardware{hw, hw}}}},
+		pcm.Backend{Clock: fake, NewDriver: func() pcm.Driver { return pcm.NewVirtualDriver(fake) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := c.Devices[0]
+	d, err := OpenDSP(dev, OpenOptions{Write: true, Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background(), true)
+	if dev.Attached(pcm.Capture, 0) || !dev.Attached(pcm.Playback, 0) {
+		t.Fatal("a half-duplex read-write open must take playback only")
+	}
+}
