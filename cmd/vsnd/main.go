@@ -1,12 +1,135 @@
 // Command vsnd mounts a virtual sound card as a FUSE filesystem.
+//
+//	vsnd mount [flags] DIR   mount a card tree on DIR and serve until SIGINT/SIGTERM
+//	vsnd umount DIR          stop the daemon serving DIR and unmount it
+//	vsnd status DIR          summarize every stream of the mount on DIR
+//
+// The command only parses its arguments; the work is in package fusefs.
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/vsnd/vsnd/fusefs"
 )
 
+const usage = `usage:
+  vsnd mount [flags] DIR   mount a card tree on DIR (serves until SIGINT/SIGTERM)
+  vsnd umount DIR          stop the daemon serving DIR and unmount it
+  vsnd status DIR          summarize every stream of the mount on DIR
+run "vsnd mount -h" for the mount flags`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "vsnd: not yet implemented")
-	os.Exit(2)
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "mount":
+		return mount(args[1:])
+	case "umount", "unmount":
+		return umount(args[1:])
+	case "status":
+		return status(args[1:])
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "vsnd: unknown command %q\n%s\n", args[0], usage)
+	return 2
+}
+
+func mount(args []string) int {
+	fs := flag.NewFlagSet("vsnd mount", flag.ContinueOnError)
+	var mf fusefs.MountFlags
+	mf.Register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: vsnd mount [flags] DIR")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	dir := fs.Arg(0)
+	cfg, err := mf.Config()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vsnd:", err)
+		return 2
+	}
+	if mf.Background && !fusefs.IsBackgroundChild() {
+		pid, err := fusefs.StartBackground(append([]string{"mount"}, args...), os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vsnd:", err)
+			return 1
+		}
+		fmt.Println(pid)
+		return 0
+	}
+	var out io.Writer = os.Stderr
+	if mf.LogFile != "" {
+		f, err := os.OpenFile(mf.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vsnd:", err)
+			return 1
+		}
+		defer f.Close()
+		out = f
+	}
+	level := slog.LevelWarn
+	if mf.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = fusefs.Run(ctx, fusefs.Options{Dir: dir, Config: cfg, Logger: log, FuseDebug: mf.FuseDebug})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vsnd:", err)
+		return 1
+	}
+	return 0
+}
+
+func umount(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: vsnd umount DIR")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := fusefs.Unmount(ctx, args[0]); err != nil {
+		fmt.Fprintln(os.Stderr, "vsnd:", err)
+		return 1
+	}
+	return 0
+}
+
+func status(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: vsnd status DIR")
+		return 2
+	}
+	s, err := fusefs.Summary(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vsnd:", err)
+		return 1
+	}
+	fmt.Print(s)
+	return 0
 }
