@@ -90,10 +90,12 @@ func summarize(probes []*probe) latStats {
 	return s
 }
 
-// load keeps every P busy copying 1 MiB buffers, the way a busy FUSE data
-// path would, until stop is closed.
+// load keeps every CPU busy with one goroutine per CPU copying 1 MiB
+// buffers, the way a busy FUSE data path would, until stop is closed. With
+// the default GOMAXPROCS this saturates every P; with GOMAXPROCS=NumCPU+1
+// one P stays free.
 func load(stop <-chan struct{}, wg *sync.WaitGroup) {
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+	for i := 0; i < runtime.NumCPU(); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

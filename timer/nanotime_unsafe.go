@@ -1,7 +1,6 @@
 package timer
 
 import (
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -14,15 +13,6 @@ import (
 //
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
-
-// Monotonic is a Clock reading CLOCK_MONOTONIC: the time base of HR
-// deadlines and of the kernel's hrtimers.
-type Monotonic struct{}
-
-var _ Clock = Monotonic{}
-
-// Now returns CLOCK_MONOTONIC (Clock).
-func (Monotonic) Now() time.Duration { return time.Duration(nanotime()) }
 
 // rawRead is read(2) through RawSyscall: the calling goroutine keeps its P
 // while blocked (HROptions.HoldP).
