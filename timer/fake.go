@@ -1,6 +1,7 @@
 package timer
 
 import (
+	"errors"
 	"runtime"
 	"sync"
 	"time"
@@ -19,8 +20,8 @@ import (
 // that same deadline. A Fake callback is therefore never late, and the
 // late-skip rule of Timer.Start never applies.
 //
-// Advance and Set must not be called from inside a callback (they would
-// deadlock on the Advance lock).
+// Advance and Set must not be called from inside a callback: there they
+// log ErrAdvanceInCallback and do nothing, instead of deadlocking.
 type Fake struct {
 	adv sync.Mutex // serializes Advance/Set: only one goroutine runs callbacks
 	c   core
@@ -53,6 +54,9 @@ func (f *Fake) Advance(d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
+	if f.inCallback() {
+		return
+	}
 	f.adv.Lock()
 	defer f.adv.Unlock()
 	f.c.mu.Lock()
@@ -64,9 +68,29 @@ func (f *Fake) Advance(d time.Duration) {
 // Set moves time to t, running due callbacks like Advance. The clock is
 // monotonic: a t earlier than Now is ignored.
 func (f *Fake) Set(t time.Duration) {
+	if f.inCallback() {
+		return
+	}
 	f.adv.Lock()
 	defer f.adv.Unlock()
 	f.runUntil(t)
+}
+
+// ErrAdvanceInCallback is logged when Fake.Advance or Fake.Set is called
+// from a callback, where it would deadlock; the call does nothing.
+var ErrAdvanceInCallback = errors.New("timer: Fake.Advance or Set called from a callback; ignored")
+
+// inCallback reports (and logs) a call from the goroutine running a
+// callback.
+func (f *Fake) inCallback() bool {
+	f.c.mu.Lock()
+	owner := f.c.owner
+	f.c.mu.Unlock()
+	if owner != 0 && owner == goid() {
+		f.c.logf("%v", ErrAdvanceInCallback)
+		return true
+	}
+	return false
 }
 
 // NextDeadline returns the earliest pending deadline of an armed timer, and

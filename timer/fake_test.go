@@ -277,3 +277,20 @@ func TestFakeNoCallbackAfterStop(t *testing.T) {
 		t.Fatalf("%d callbacks ran after Stop returned", v)
 	}
 }
+
+func TestFakeAdvanceFromCallbackIgnored(t *testing.T) {
+	f := NewFake()
+	var logged []string
+	f.c.logf = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	var n int
+	tm := f.NewTimer(func(time.Duration) {
+		n++
+		f.Advance(time.Second) // would deadlock
+		f.Set(time.Hour)
+	})
+	tm.Start(0, p48k64)
+	f.Advance(p48k64.Offset(2))
+	if n != 2 || len(logged) != 4 || f.Now() != p48k64.Offset(2) {
+		t.Fatalf("n=%d logged=%d Now=%v", n, len(logged), f.Now())
+	}
+}
