@@ -102,7 +102,8 @@ func (h *HR) FIFO() bool { return h.fifo }
 
 // Close stops the timer thread and waits for it to exit; armed timers never
 // fire again. Close is idempotent. From inside a callback it cannot wait:
-// it returns ErrCloseInCallback and the thread exits after the callback.
+// it returns ErrCloseInCallback and the thread exits after the callback
+// (with HoldP, GOMAXPROCS is lowered again by a later Close from outside).
 func (h *HR) Close() error {
 	h.c.mu.Lock()
 	if !h.closed {
@@ -148,8 +149,9 @@ func (h *HR) armLocked(d time.Duration) {
 }
 
 // run is the timer thread. It never unlocks the OS thread: when it returns
-// the runtime destroys the thread, so its SCHED_FIFO policy cannot leak into
-// Go's thread pool (TIMER-NOTES.md).
+// the runtime destroys the thread (or parks it forever if it is the main
+// thread), so its SCHED_FIFO policy cannot leak into Go's thread pool
+// (TIMER-NOTES.md); it also resets the policy on the way out.
 func (h *HR) run(opts HROptions, ready chan<- struct{}) {
 	runtime.LockOSThread()
 	defer close(h.done)
@@ -185,6 +187,22 @@ func (h *HR) run(opts HROptions, ready chan<- struct{}) {
 	}
 	c.mu.Unlock()
 	unix.Close(h.fd) // closed is set: kickLocked no longer touches fd
+	h.resetSched()
+}
+
+// resetSched puts the thread back to SCHED_OTHER with the default timer
+// slack before it exits. Exiting locked already destroys an ordinary
+// thread, but if the goroutine happened to start on the main thread (m0),
+// the runtime cannot destroy that one and parks it forever instead; it must
+// not stay SCHED_FIFO.
+func (h *HR) resetSched() {
+	if h.fifo {
+		attr := unix.SchedAttr{Policy: unix.SCHED_NORMAL}
+		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+			h.logf("timer: resetting SCHED_OTHER: %v", err)
+		}
+	}
+	unix.Prctl(unix.PR_SET_TIMERSLACK, 0, 0, 0, 0) // 0: back to the default
 }
 
 // sleep blocks until the timerfd expires. It goes through the ordinary

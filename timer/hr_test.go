@@ -2,11 +2,15 @@ package timer
 
 import (
 	"errors"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // generous is the bound for anything the real timer must do "soon": the
@@ -381,4 +385,57 @@ func TestHRHoldP(t *testing.T) {
 	if n := runtime.GOMAXPROCS(0); n != before {
 		t.Errorf("GOMAXPROCS %d after Close, want %d", n, before)
 	}
+}
+
+// fifoThreads lists the threads of this process running SCHED_FIFO.
+func fifoThreads(t *testing.T) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fifo []int
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		attr, err := unix.SchedGetAttr(tid, 0)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		if attr.Policy == unix.SCHED_FIFO {
+			fifo = append(fifo, tid)
+		}
+	}
+	return fifo
+}
+
+// TestHRFIFODoesNotLeak checks that only the timer thread runs SCHED_FIFO
+// and that after Close no thread of the process does: the thread exits
+// locked instead of returning to Go's pool.
+func TestHRFIFODoesNotLeak(t *testing.T) {
+	// Threads of HRs closed by earlier tests exit asynchronously.
+	waitFor(t, "earlier timer threads to exit", func() bool { return len(fifoThreads(t)) == 0 })
+	h, err := NewHR(HROptions{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.FIFO() {
+		h.Close()
+		t.Skip("SCHED_FIFO not permitted here")
+	}
+	// Make the thread work (and enter syscalls) for a while first.
+	var c atomic.Int64
+	tm := h.NewTimer(func(time.Duration) { c.Add(1) })
+	tm.Start(h.Now(), p48k64)
+	waitFor(t, "20 periods", func() bool { return c.Load() >= 20 })
+	tm.SyncStop()
+	if got := fifoThreads(t); len(got) != 1 || got[0] != h.tid {
+		t.Fatalf("FIFO threads %v, want only the timer thread %d", got, h.tid)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "no SCHED_FIFO thread left", func() bool { return len(fifoThreads(t)) == 0 })
 }
