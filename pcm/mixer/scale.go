@@ -1,0 +1,163 @@
+package mixer
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/vsnd/vsnd/pcm"
+)
+
+// Scale multiplies the interleaved samples of p, in format f, in place by
+// gains[c] for channel c (len(gains) is the stream's channel count; p
+// starts on a frame boundary). Integer samples are rounded half away from
+// zero and clamped to the format's range; unsigned ones are scaled around
+// their midpoint (1 << (width-1)), so a factor of 0 gives the format's
+// silence (pcm.Format.Silence). Float samples are multiplied and not
+// clamped (values past ±1.0 are legal in a float stream); a factor of 0
+// gives +0.0. 24-bit samples in 4 bytes use the low 3 bytes, as ALSA's
+// S24_LE: the top byte is rewritten as the sign extension (S24) or 0
+// (U24). A trailing partial sample is left alone; an unknown format or no
+// channels leaves p untouched.
+func Scale(f pcm.Format, p []byte, gains []float64) {
+	bps := f.Bytes()
+	if !f.Known() || len(gains) == 0 || bps == 0 {
+		return
+	}
+	p = p[:len(p)/bps*bps]
+	switch f {
+	case pcm.FormatS16LE:
+		scaleS16LE(p, gains)
+	case pcm.FormatS32LE:
+		scaleS32LE(p, gains)
+	case pcm.FormatFloatLE, pcm.FormatFloatBE:
+		scaleFloat32(p, gains, byteOrder(f))
+	case pcm.FormatFloat64LE, pcm.FormatFloat64BE:
+		scaleFloat64(p, gains, byteOrder(f))
+	default:
+		scaleInt(f, p, gains)
+	}
+}
+
+func byteOrder(f pcm.Format) binary.ByteOrder {
+	if f.LittleEndian() {
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}
+
+// roundClamp rounds v half away from zero (as math.Round, without its
+// cost) into lo..hi.
+func roundClamp(v float64, lo, hi int64) int64 {
+	if v >= 0 {
+		v += 0.5
+	} else {
+		v -= 0.5
+	}
+	switch {
+	case v >= float64(hi):
+		return hi
+	case v <= float64(lo):
+		return lo
+	}
+	return int64(v)
+}
+
+// scaleS16LE is the common case, without the generic decode.
+func scaleS16LE(p []byte, gains []float64) {
+	c := 0
+	for off := 0; off+2 <= len(p); off += 2 {
+		x := int16(binary.LittleEndian.Uint16(p[off:]))
+		y := roundClamp(float64(x)*gains[c], math.MinInt16, math.MaxInt16)
+		binary.LittleEndian.PutUint16(p[off:], uint16(y))
+		if c++; c == len(gains) {
+			c = 0
+		}
+	}
+}
+
+func scaleS32LE(p []byte, gains []float64) {
+	c := 0
+	for off := 0; off+4 <= len(p); off += 4 {
+		x := int32(binary.LittleEndian.Uint32(p[off:]))
+		y := roundClamp(float64(x)*gains[c], math.MinInt32, math.MaxInt32)
+		binary.LittleEndian.PutUint32(p[off:], uint32(y))
+		if c++; c == len(gains) {
+			c = 0
+		}
+	}
+}
+
+func scaleFloat32(p []byte, gains []float64, bo binary.ByteOrder) {
+	c := 0
+	for off := 0; off+4 <= len(p); off += 4 {
+		var y float32
+		if g := gains[c]; g != 0 {
+			y = float32(float64(math.Float32frombits(bo.Uint32(p[off:]))) * g)
+		}
+		bo.PutUint32(p[off:], math.Float32bits(y))
+		if c++; c == len(gains) {
+			c = 0
+		}
+	}
+}
+
+func scaleFloat64(p []byte, gains []float64, bo binary.ByteOrder) {
+	c := 0
+	for off := 0; off+8 <= len(p); off += 8 {
+		var y float64
+		if g := gains[c]; g != 0 {
+			y = math.Float64frombits(bo.Uint64(p[off:])) * g
+		}
+		bo.PutUint64(p[off:], math.Float64bits(y))
+		if c++; c == len(gains) {
+			c = 0
+		}
+	}
+}
+
+// scaleInt handles every integer format: 8, 16, 24 in 3 or 4 bytes and
+// 32 bits, signed or unsigned, either byte order.
+func scaleInt(f pcm.Format, p []byte, gains []float64) {
+	bps, width := f.Bytes(), uint(f.Width())
+	signed, little := f.Signed(), f.LittleEndian()
+	lo, hi := -(int64(1) << (width - 1)), int64(1)<<(width-1)-1
+	mid := int64(1) << (width - 1)
+	physMask := uint64(1)<<(8*uint(bps)) - 1
+	c := 0
+	for off := 0; off+bps <= len(p); off += bps {
+		s := p[off : off+bps]
+		var u uint64
+		if little {
+			for k := bps - 1; k >= 0; k-- {
+				u = u<<8 | uint64(s[k])
+			}
+		} else {
+			for k := 0; k < bps; k++ {
+				u = u<<8 | uint64(s[k])
+			}
+		}
+		var x int64
+		if signed {
+			x = int64(u<<(64-width)) >> (64 - width) // sign-extend the low width bits
+		} else {
+			x = int64(u&(uint64(1)<<width-1)) - mid
+		}
+		y := roundClamp(float64(x)*gains[c], lo, hi)
+		if !signed {
+			y += mid
+		}
+		u = uint64(y) & physMask
+		if little {
+			for k := 0; k < bps; k++ {
+				s[k] = byte(u >> (8 * uint(k)))
+			}
+		} else {
+			for k := 0; k < bps; k++ {
+				s[bps-1-k] = byte(u >> (8 * uint(k)))
+			}
+		}
+		if c++; c == len(gains) {
+			c = 0
+		}
+	}
+}
