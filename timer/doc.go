@@ -90,8 +90,9 @@
 // (*) one 71 ms host stall in that run; repeats gave max 1-4 ms. Repeat
 // runs differ 2-5x at p99 and in max: the machine is shared.
 //
-// Idle, HR's p99 (40-70 us) is at the VM floor (TIMER-NOTES.md: ~75 us)
-// and 16-65x better than a time.Ticker; SCHED_FIFO matters once other
+// A repeat run (BENCHMARKS.md) gave HR p99 42-136 us idle and HoldP p99
+// 38-46 us under copy load. Idle, HR's p99 (38-136 us) is at or near the
+// VM floor (TIMER-NOTES.md: ~75 us) and 8-65x better than a time.Ticker; SCHED_FIFO matters once other
 // processes compete (SCHED_OTHER p99 0.15-12 ms). Under "copy" load one
 // goroutine per CPU copies 1 MiB buffers: every Go P is busy, and a thread
 // waking from a syscall waits for a P until the scheduler preempts a busy
@@ -104,7 +105,8 @@
 // -bench 'GCPause|WakeGoroutine':
 //   - GC stop-the-world waits for the thread's next wake-up (sleeps are
 //     capped at 1 ms for that reason): STW pause p50/p99 1090/2301 us with
-//     HoldP, against 77/395 us with the default HR and 79/129 us without HR.
+//     HoldP, against 77/395 us with the default HR and 79/129 us without HR
+//     (repeat: 494/2373, 95/208, 63/618).
 //   - Goroutines woken by a callback (a blocked writer) land on the held
 //     P's run queue and must be stolen: p50/p99 180/373 us idle against
 //     72/217 us by default; under copy load both modes wake them 20-30 ms
