@@ -54,9 +54,9 @@
 // /Rate) ns, computed exactly (128-bit) from k, never by adding a rounded
 // interval, so timers do not drift against the sample clock: adding the
 // rounded-up 1,333,334 ns each time would be 0.67 s off after 1e9 periods.
-// A callback more than a period late (HR only: a Fake callback always runs
-// at its deadline) runs once with the current time, and the schedule skips
-// to the first boundary after that time.
+// A callback more than a period late (HR; on a Fake only a timer started
+// with boundaries already past) runs once with the current time, and the
+// schedule skips to the first boundary after that time.
 //
 // # How HR sleeps, and why (measured)
 //

@@ -17,8 +17,10 @@ import (
 // runs once per period boundary crossed, in deadline order across all timers
 // (equal deadlines: in timer creation order), with now equal to the exact
 // deadline start+Period.Offset(k). Now() read from inside a callback returns
-// that same deadline. A Fake callback is therefore never late, and the
-// late-skip rule of Timer.Start never applies.
+// that same deadline. A Fake callback is therefore never late, except
+// when a timer is started with boundaries already in the past: the first
+// Advance (even Advance(0)) then runs it once with now = Now() and the
+// schedule skips to the next future boundary, as for a late HR timer.
 //
 // Advance and Set must not be called from inside a callback: there they
 // log ErrAdvanceInCallback and do nothing, instead of deadlocking.

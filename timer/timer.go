@@ -64,6 +64,8 @@ type Timer interface {
 	// Stop disarms the timer without waiting.
 	Stop()
 	// SyncStop waits until the timer's callback has returned.
+	// Both sources detect a call from the timer's own callback: they stop
+	// the timer, log ErrSyncStopInCallback and return without waiting.
 	SyncStop()
 }
 
