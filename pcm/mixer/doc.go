@@ -57,8 +57,9 @@
 // muted when either switch is off or either volume is at its muting
 // minimum; the capture gain is Capture. Stream channel c uses the mixer's
 // channel c % 2. GainSink and GainSource apply the gain in the stream's
-// format (every format of pcm/format.go; integers rounded and clamped,
-// unsigned ones around their midpoint, floats not clamped). At exactly
+// format (every format of pcm/format.go; integers truncated toward zero
+// and clamped, unsigned ones around their midpoint, floats not clamped).
+// At exactly
 // 0 dB (an integer sum of centi-dB equal to zero) the bytes pass
 // untouched; when all channels are muted they become the format's
 // silence. The gain is read at every Write/Read: a change applies to the

@@ -147,3 +147,31 @@ func (s *Subscription) Read(ctx context.Context, dst []Event, nonblock bool) (in
 		}
 	}
 }
+
+// watcher is one Watch callback.
+type watcher struct{ fn func(Event) }
+
+// Watch calls fn with every event, for a face that keeps its own
+// per-file queues (the callback form of snd_ctl_notify's walk over
+// card->ctl_files). fn runs on the writer's goroutine after Mixer.mu is
+// released, so it may call the Mixer; it must be safe for concurrent
+// calls and must not block. Events are not merged for a watcher. cancel
+// stops the calls (calls already started may still finish); it is
+// idempotent.
+func (m *Mixer) Watch(fn func(Event)) (cancel func()) {
+	w := &watcher{fn: fn}
+	m.mu.Lock()
+	m.watchers = append(slices.Clip(m.watchers), w)
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.watchers = slices.DeleteFunc(slices.Clone(m.watchers), func(o *watcher) bool { return o == w })
+	}
+}
+
+func callWatchers(ws []*watcher, ev Event) {
+	for _, w := range ws {
+		w.fn(ev)
+	}
+}

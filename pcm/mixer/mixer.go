@@ -42,6 +42,10 @@ type Mixer struct {
 	changes int             // guarded by mu: mixer_oss_change_count, one per notify
 	closed  bool            // guarded by mu: card disconnected
 
+	// watchers is replaced, never modified in place, under mu, so a
+	// snapshot taken under mu can be called after mu is released.
+	watchers []*watcher // guarded by mu
+
 	done chan struct{} // closed by Close; wakes event readers
 
 	playback, capture gainStages              // immutable after New
@@ -225,23 +229,29 @@ func (m *Mixer) ReadTo(id ElemID, dst Values) (ElemID, int, error) {
 // and only which sends one EventMaskValue event (snd_ctl_notify).
 func (m *Mixer) Write(owner *Owner, id ElemID, v Values) (changed bool, err error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	e, err := m.findLocked(id)
 	if err != nil {
+		m.mu.Unlock()
 		return false, err
 	}
 	if e.c.Access&AccessWrite == 0 || (owner != nil && e.owner != nil && e.owner != owner) {
+		m.mu.Unlock()
 		return false, pcm.Errorf(syscall.EPERM, "mixer: %q is not writable by this file", e.c.ID.Name)
 	}
 	if err := e.c.checkValues(v); err != nil {
+		m.mu.Unlock()
 		return false, err
 	}
 	if slices.Equal(e.value, v[:e.c.Count]) {
+		m.mu.Unlock()
 		return false, nil
 	}
 	copy(e.value, v)
 	m.publishLocked()
 	m.notifyLocked(EventMaskValue, e.c.ID)
+	watchers := m.watchers
+	m.mu.Unlock()
+	callWatchers(watchers, Event{Mask: EventMaskValue, ID: e.c.ID})
 	return true, nil
 }
 
@@ -299,12 +309,15 @@ func (m *Mixer) Release(owner *Owner) {
 // driver-side change such as EventMaskInfo). ENOENT for an unknown element.
 func (m *Mixer) Notify(mask uint32, id ElemID) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	e, err := m.findLocked(id)
 	if err != nil {
+		m.mu.Unlock()
 		return err
 	}
 	m.notifyLocked(mask, e.c.ID)
+	watchers := m.watchers
+	m.mu.Unlock()
+	callWatchers(watchers, Event{Mask: mask, ID: e.c.ID})
 	return nil
 }
 

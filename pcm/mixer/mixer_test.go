@@ -494,3 +494,26 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestWatch(t *testing.T) {
+	m := Default()
+	var mu sync.Mutex
+	var got []Event
+	cancel := m.Watch(func(ev Event) {
+		m.Read(ev.ID) // the mixer is callable from the callback
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+	})
+	m.Write(nil, ElemID{NumID: 1}, Values{1, 1})
+	m.Write(nil, ElemID{NumID: 1}, Values{1, 1}) // no change, no call
+	m.Write(nil, ElemID{NumID: 1}, Values{2, 2}) // not merged for a watcher
+	cancel()
+	cancel()
+	m.Write(nil, ElemID{NumID: 1}, Values{3, 3})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0].ID.NumID != 1 || got[0].Mask != EventMaskValue || got[1].ID.Name != MasterVolume {
+		t.Fatalf("watched %+v", got)
+	}
+}

@@ -9,8 +9,8 @@ import (
 
 // Scale multiplies the interleaved samples of p, in format f, in place by
 // gains[c] for channel c (len(gains) is the stream's channel count; p
-// starts on a frame boundary). Integer samples are rounded half away from
-// zero and clamped to the format's range; unsigned ones are scaled around
+// starts on a frame boundary). Integer samples are truncated toward zero
+// (see truncClamp) and clamped to the format's range; unsigned ones are scaled around
 // their midpoint (1 << (width-1)), so a factor of 0 gives the format's
 // silence (pcm.Format.Silence). Float samples are multiplied and not
 // clamped (values past ±1.0 are legal in a float stream); a factor of 0
@@ -29,8 +29,10 @@ func Scale(f pcm.Format, p []byte, gains []float64) {
 		scaleS16LE(p, gains)
 	case pcm.FormatS32LE:
 		scaleS32LE(p, gains)
-	case pcm.FormatFloatLE, pcm.FormatFloatBE:
-		scaleFloat32(p, gains, byteOrder(f))
+	case pcm.FormatFloatLE:
+		scaleFloat32LE(p, gains)
+	case pcm.FormatFloatBE:
+		scaleFloat32(p, gains, binary.BigEndian)
 	case pcm.FormatFloat64LE, pcm.FormatFloat64BE:
 		scaleFloat64(p, gains, byteOrder(f))
 	default:
@@ -45,14 +47,12 @@ func byteOrder(f pcm.Format) binary.ByteOrder {
 	return binary.BigEndian
 }
 
-// roundClamp rounds v half away from zero (as math.Round, without its
-// cost) into lo..hi.
-func roundClamp(v float64, lo, hi int64) int64 {
-	if v >= 0 {
-		v += 0.5
-	} else {
-		v -= 0.5
-	}
+// truncClamp truncates v toward zero into lo..hi. Truncation is what a
+// fixed-point multiplier does: the magnitude never exceeds |x·g|, so a
+// gain below 1 never clips, and -6.02 dB (×0.500035) halves an S16
+// sample within one LSB even at full scale, where rounding would be off
+// by 1.15.
+func truncClamp(v float64, lo, hi int64) int64 {
 	switch {
 	case v >= float64(hi):
 		return hi
@@ -67,7 +67,7 @@ func scaleS16LE(p []byte, gains []float64) {
 	c := 0
 	for off := 0; off+2 <= len(p); off += 2 {
 		x := int16(binary.LittleEndian.Uint16(p[off:]))
-		y := roundClamp(float64(x)*gains[c], math.MinInt16, math.MaxInt16)
+		y := truncClamp(float64(x)*gains[c], math.MinInt16, math.MaxInt16)
 		binary.LittleEndian.PutUint16(p[off:], uint16(y))
 		if c++; c == len(gains) {
 			c = 0
@@ -79,8 +79,23 @@ func scaleS32LE(p []byte, gains []float64) {
 	c := 0
 	for off := 0; off+4 <= len(p); off += 4 {
 		x := int32(binary.LittleEndian.Uint32(p[off:]))
-		y := roundClamp(float64(x)*gains[c], math.MinInt32, math.MaxInt32)
+		y := truncClamp(float64(x)*gains[c], math.MinInt32, math.MaxInt32)
 		binary.LittleEndian.PutUint32(p[off:], uint32(y))
+		if c++; c == len(gains) {
+			c = 0
+		}
+	}
+}
+
+// scaleFloat32LE is scaleFloat32 without the byte-order interface calls.
+func scaleFloat32LE(p []byte, gains []float64) {
+	c := 0
+	for off := 0; off+4 <= len(p); off += 4 {
+		var y float32
+		if g := gains[c]; g != 0 {
+			y = float32(float64(math.Float32frombits(binary.LittleEndian.Uint32(p[off:]))) * g)
+		}
+		binary.LittleEndian.PutUint32(p[off:], math.Float32bits(y))
 		if c++; c == len(gains) {
 			c = 0
 		}
@@ -142,7 +157,7 @@ func scaleInt(f pcm.Format, p []byte, gains []float64) {
 		} else {
 			x = int64(u&(uint64(1)<<width-1)) - mid
 		}
-		y := roundClamp(float64(x)*gains[c], lo, hi)
+		y := truncClamp(float64(x)*gains[c], lo, hi)
 		if !signed {
 			y += mid
 		}
