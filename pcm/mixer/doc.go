@@ -76,7 +76,18 @@
 // (MaxQueue is a backstop). Masks are the kernel's: VALUE 1, INFO 2, ADD
 // 4, TLV 8, REMOVE ~0. Subscription.Read blocks until an event, EAGAIN
 // when non-blocking, and returns on context cancellation (EINTR) or
-// Mixer.Close (ENODEV); Ready gives a channel for poll.
+// Mixer.Close (ENODEV, once the queue is empty); Ready and Mixer.Done give
+// channels for poll. A face that keeps its own per-file queues can use
+// Watch instead: a callback per event, called outside the lock, unmerged.
+//
+// # OSS
+//
+// Mixer.OSS returns an OSSMixer, which has the method set of
+// fusefs/oss.MixerBackend (a test asserts it; pcm/mixer does not import
+// the face). Slots map to controls as snd_mixer_oss_build_input does
+// (VOLUME "Master", PCM "PCM", IGAIN "Capture", ...), levels 0..100 onto
+// each volume's range with snd_mixer_oss_conv, and a level of 0 turns the
+// slot's switch off as snd_mixer_oss_put_volume1_sw does.
 //
 // # Locking
 //

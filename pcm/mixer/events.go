@@ -120,10 +120,6 @@ func (s *Subscription) Read(ctx context.Context, dst []Event, nonblock bool) (in
 			m.mu.Unlock()
 			return 0, pcm.Errorf(syscall.EBADFD, "mixer: not subscribed to events")
 		}
-		if m.closed {
-			m.mu.Unlock()
-			return 0, pcm.Errorf(syscall.ENODEV, "mixer: card disconnected")
-		}
 		if n := copy(dst, s.queue); n > 0 {
 			s.queue = slices.Delete(s.queue, 0, n)
 			if len(s.queue) > 0 {
@@ -135,7 +131,11 @@ func (s *Subscription) Read(ctx context.Context, dst []Event, nonblock bool) (in
 			m.mu.Unlock()
 			return n, nil
 		}
+		closed := m.closed
 		m.mu.Unlock()
+		if closed { // pending events are read first, as snd_ctl_read
+			return 0, pcm.Errorf(syscall.ENODEV, "mixer: card disconnected")
+		}
 		if nonblock {
 			return 0, pcm.Errorf(syscall.EAGAIN, "mixer: no event pending")
 		}

@@ -329,6 +329,9 @@ func (m *Mixer) ModifyCounter() int {
 	return m.changes
 }
 
+// Done is closed by Close, for a poll face that waits on Ready.
+func (m *Mixer) Done() <-chan struct{} { return m.done }
+
 // Close disconnects the mixer (snd_card_disconnect): event readers wake
 // with ENODEV. Values stay readable. Idempotent.
 func (m *Mixer) Close() {

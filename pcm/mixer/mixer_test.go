@@ -517,3 +517,21 @@ func TestWatch(t *testing.T) {
 		t.Fatalf("watched %+v", got)
 	}
 }
+
+func TestCloseReadsPendingFirst(t *testing.T) {
+	m := Default()
+	s := m.Subscribe()
+	m.Write(nil, ElemID{NumID: 1}, Values{1, 1})
+	m.Close()
+	m.Close()
+	select {
+	case <-m.Done():
+	default:
+		t.Fatal("Done not closed")
+	}
+	if ev := event(t, s); ev.ID.NumID != 1 {
+		t.Fatalf("pending event %+v", ev)
+	}
+	_, err := s.Read(context.Background(), make([]Event, 1), true)
+	errnoIs(t, err, syscall.ENODEV, "read after close, queue empty")
+}
