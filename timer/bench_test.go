@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Benchmarks of timer lateness and drift. They report figures, never
@@ -72,6 +74,14 @@ func (pr *probe) wake(now time.Duration) {
 type latStats struct {
 	p50, p99, max float64 // microseconds
 	n, missed     int64
+	cpu           float64 // process CPU time / wall time, percent (meaningful idle)
+}
+
+// cpuTime returns the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func summarize(probes []*probe) latStats {
@@ -131,11 +141,15 @@ func runHR(b *testing.B, opts HROptions, p Period, streams int, d time.Duration)
 		timers[i] = h.NewTimer(func(time.Duration) { pr.wake(time.Duration(nanotime())) })
 		timers[i].Start(pr.start, p)
 	}
+	cpu0, wall0 := cpuTime(), time.Now()
 	time.Sleep(d + 10*time.Millisecond)
+	cpu := float64(cpuTime()-cpu0) / float64(time.Since(wall0)) * 100
 	for _, tm := range timers {
 		tm.SyncStop()
 	}
-	return summarize(probes)
+	s := summarize(probes)
+	s.cpu = cpu
+	return s
 }
 
 // runTicker measures the baseline: one goroutine and one time.Ticker per
@@ -211,6 +225,10 @@ func BenchmarkLateness(b *testing.B) {
 						b.ReportMetric(float64(s.missed), prefix+"missed")
 					}
 					report("", fifo)
+					if !busy {
+						b.ReportMetric(fifo.cpu, "cpu-%")
+						b.ReportMetric(hold.cpu, "holdp-cpu-%")
+					}
 					report("other-", other)
 					report("ticker-", tk)
 					report("holdp-", hold)
@@ -382,5 +400,25 @@ func BenchmarkWakeGoroutine(b *testing.B) {
 				b.ReportMetric(float64(s.missed), "missed")
 			})
 		}
+	}
+}
+
+// BenchmarkSlack measures 64 streams of 1.333 ms, phases spread over the
+// period (the most wake-ups), with HROptions.Slack 0, 50 and 200 us: CPU
+// time of the process per wall time against lateness.
+func BenchmarkSlack(b *testing.B) {
+	d := envSeconds("VSND_TIMER_BENCH_SECONDS", 2)
+	for _, slack := range []time.Duration{0, 50 * time.Microsecond, 200 * time.Microsecond} {
+		b.Run(fmt.Sprintf("slack=%v", slack), func(b *testing.B) {
+			var s latStats
+			for range b.N {
+				s = runHR(b, HROptions{Slack: slack}, p48k64, 64, d)
+			}
+			b.ReportMetric(s.p50, "p50-us")
+			b.ReportMetric(s.p99, "p99-us")
+			b.ReportMetric(s.max, "max-us")
+			b.ReportMetric(float64(s.missed), "missed")
+			b.ReportMetric(s.cpu, "cpu-%")
+		})
 	}
 }

@@ -117,6 +117,12 @@
 // program that only needs the interrupt itself on time (position and xrun
 // accounting) can turn HoldP on.
 //
+// CPU: every wake-up costs two system calls (timerfd_settime, read) and a
+// context switch, about 15 us on this VM: 64 streams of 1.333 ms with
+// spread phases (48,000 wake-ups/s) take 70-80% of a core. HROptions.Slack
+// batches wake-ups like the kernel's range timers: Slack 50 us measured
+// 31% CPU at p99 92 us (BENCHMARKS.md, -bench Slack).
+//
 // Drift (VSND_DRIFT_SECONDS=60 go test -run '^$' -bench Drift -benchtime
 // 1x ./timer/): over 60 s, 45,001 boundaries elapsed by CLOCK_MONOTONIC;
 // HR served 45,000 of them (44,990 callbacks + 10 skipped as more than a

@@ -33,6 +33,13 @@ type HROptions struct {
 	// thread's next wake-up, at most rawMaxSleep away) and NewHR raises
 	// GOMAXPROCS by one (Close lowers it again). Off by default.
 	HoldP bool
+	// Slack lets the thread wake up to Slack after a deadline so that one
+	// wake-up serves every timer due by then, like the kernel's hrtimer
+	// range timers (hrtimer_set_expires_range_ns): fewer wake-ups when
+	// many streams have close deadlines, at the price of up to Slack more
+	// lateness. Callbacks never run before their deadline. Default 0;
+	// measured in BENCHMARKS.md.
+	Slack time.Duration
 }
 
 // rawMaxSleep bounds a P-holding sleep, hence how long the thread can delay a
@@ -53,6 +60,7 @@ type HR struct {
 	tid    int           // immutable after NewHR: OS thread id of the timer thread
 	fifo   bool          // immutable after NewHR: the thread runs SCHED_FIFO
 	holdP  bool          // immutable
+	slack  time.Duration // immutable, >= 0
 	unhold sync.Once     // gives back the extra GOMAXPROCS once
 	done   chan struct{} // closed when the timer thread has exited
 
@@ -75,7 +83,7 @@ func NewHR(opts HROptions) (*HR, error) {
 	if err != nil {
 		return nil, fmt.Errorf("timer: timerfd_create: %w", err)
 	}
-	h := &HR{fd: fd, done: make(chan struct{}), logf: opts.Logf, holdP: opts.HoldP}
+	h := &HR{fd: fd, done: make(chan struct{}), logf: opts.Logf, holdP: opts.HoldP, slack: max(opts.Slack, 0)}
 	if h.holdP {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	}
@@ -128,6 +136,7 @@ func (h *HR) kickLocked(deadline time.Duration) {
 	if h.closed {
 		return
 	}
+	deadline += h.slack
 	if h.holdP {
 		if limit := time.Duration(nanotime()) + rawMaxSleep; deadline > limit {
 			deadline = limit
@@ -171,8 +180,11 @@ func (h *HR) run(opts HROptions, ready chan<- struct{}) {
 			c.finishLocked(t, gen, now)
 			continue
 		}
-		next, raw := c.nextLocked() // 0 (disarm) when no timer is armed
-		raw = raw && h.holdP
+		next, armed := c.nextLocked() // 0 (disarm) when no timer is armed
+		if armed {
+			next += h.slack
+		}
+		raw := armed && h.holdP
 		if raw && next > now+rawMaxSleep {
 			next = now + rawMaxSleep
 		}

@@ -439,3 +439,42 @@ func TestHRFIFODoesNotLeak(t *testing.T) {
 	}
 	waitFor(t, "no SCHED_FIFO thread left", func() bool { return len(fifoThreads(t)) == 0 })
 }
+
+// TestHRSlackNeverEarly: with Slack, one wake-up serves timers due within
+// the window, but none runs before its own boundary.
+func TestHRSlackNeverEarly(t *testing.T) {
+	h, err := NewHR(HROptions{Slack: 300 * time.Microsecond, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	const streams = 8
+	var early atomic.Int64
+	var counts [streams]atomic.Int64
+	start := h.Now()
+	timers := make([]Timer, streams)
+	for i := range timers {
+		st := start + time.Duration(i)*25*time.Microsecond
+		timers[i] = h.NewTimer(func(time.Duration) {
+			k := counts[i].Add(1)
+			if now := h.Now(); now < st+p48k64.Offset(k) {
+				early.Add(1)
+			}
+		})
+		timers[i].Start(st, p48k64)
+	}
+	waitFor(t, "50 periods of 8 timers", func() bool {
+		for i := range counts {
+			if counts[i].Load() < 50 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, tm := range timers {
+		tm.SyncStop()
+	}
+	if n := early.Load(); n != 0 {
+		t.Fatalf("%d callbacks ran before their boundary", n)
+	}
+}
