@@ -154,7 +154,8 @@ type watcher struct{ fn func(Event) }
 // Watch calls fn with every event, for a face that keeps its own
 // per-file queues (the callback form of snd_ctl_notify's walk over
 // card->ctl_files). fn runs on the writer's goroutine after Mixer.mu is
-// released, so it may call the Mixer; it must be safe for concurrent
+// released, so it may call the Mixer (but not its OSSMixer, whose lock
+// an OSS write holds while it notifies); it must be safe for concurrent
 // calls and must not block. Events are not merged for a watcher. cancel
 // stops the calls (calls already started may still finish); it is
 // idempotent.
