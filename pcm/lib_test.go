@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -354,7 +355,7 @@ func TestBoundaryWrap(t *testing.T) {
 	}
 }
 
-func TestWriteDuringHWParamsIsEBUSY(t *testing.T) {
+func TestTransferAndStartDuringHWParamsAreEBUSY(t *testing.T) {
 	fake := timer.NewFake()
 	hold := make(chan struct{})
 	entered := make(chan struct{}, 1)
@@ -364,16 +365,25 @@ func TestWriteDuringHWParamsIsEBUSY(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Release()
+	unblock := sync.OnceFunc(func() { close(hold) })
+	defer unblock() // before Release, even when the test fails
 	f := &fixture{t: t, fake: fake, s: s}
 	f.setup(stereo48k)
+	p, _ := s.CurrentSWParams()
+	p.StartThreshold = p.Boundary
+	f.must("SWParams", s.SWParams(&p))
 	f.must("Prepare", s.Prepare())
+	f.write(pattern(stereo48k, 0, 256)) // queued, not started
 	drv.block.Store(true)
 	done := make(chan error, 1)
 	go func() { done <- s.HWParams(hwParamsFor(stereo48k)) }()
 	<-entered
 	_, err := s.Write(bg, pattern(stereo48k, 0, 256), true)
 	wantErrno(t, "Write during hw_params", err, syscall.EBUSY)
-	close(hold)
+	// Nor can the interrupt be started on state being replaced.
+	wantErrno(t, "Start during hw_params", s.Start(), syscall.EBUSY)
+	wantErrno(t, "Drain during hw_params", s.Drain(bg, true), syscall.EBUSY)
+	unblock()
 	f.must("HWParams", <-done)
 }
 

@@ -56,7 +56,7 @@ var actionStart = action{
 		if s.playback() && !s.playbackDataLocked() {
 			return Errorf(syscall.EPIPE, "start: playback has no data queued")
 		}
-		return nil
+		return s.checkNotReconfiguringLocked()
 	},
 	do: func(s *Substream, st State) error { // snd_pcm_do_start
 		err := s.opts.Driver.Trigger(s, TriggerStart)
@@ -78,6 +78,19 @@ var actionStart = action{
 			s.playbackSilenceLocked(silenceInit)
 		}
 	},
+}
+
+// checkNotReconfiguringLocked refuses to start the interrupt while
+// hw_params, hw_free, prepare or reset runs (accessing < 0): they checked
+// the state and then work without the stream lock, and a start in that
+// window would run the interrupt on state being freed. The kernel leaves
+// this window to the application; vsnd answers EBUSY, as a transfer gets
+// in the same window. Precondition: mu held.
+func (s *Substream) checkNotReconfiguringLocked() error {
+	if s.accessing < 0 {
+		return Errorf(syscall.EBUSY, "start: hw_params/hw_free/prepare/reset in progress")
+	}
+	return nil
 }
 
 // startLocked is snd_pcm_start. Precondition: mu held.
@@ -340,6 +353,8 @@ var actionDrainInit = action{
 		switch s.state {
 		case StateOpen, StateDisconnected, StateSuspended:
 			return Errorf(syscall.EBADFD, "drain: stream is %v", s.state)
+		case StatePrepared:
+			return s.checkNotReconfiguringLocked()
 		}
 		return nil
 	},

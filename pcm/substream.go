@@ -252,9 +252,9 @@ func (s *Substream) resetRuntimeLocked() {
 	s.xruns, s.sinkOverflow, s.sourceUnderrun = 0, 0, 0
 }
 
-// Release closes the substream (snd_pcm_release_substream): drop, wait
-// hw_free unless OPEN (with sync_stop), close the
-// sink/source runs, Driver.Close, close the area. It works in every state,
+// Release closes the substream (snd_pcm_release_substream): drop, hw_free
+// unless OPEN (sync_stop, Driver.HWFree, end of the sink/source run),
+// Driver.Close, close the area. It works in every state,
 // DISCONNECTED included. Errors: EBADFD if not open; else the driver's
 // Close error (the substream is released anyway).
 func (s *Substream) Release() error {
