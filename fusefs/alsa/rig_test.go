@@ -128,7 +128,7 @@ func fuseIoctl(ctx context.Context, f ioctler, c *fakeCaller, req asound.Ioctl, 
 
 // rig is a card of the face on a fake clock.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	fake  *timer.Fake
 	pc    *pcm.Card
 	card  *Card
@@ -136,7 +136,7 @@ type rig struct {
 	tm    *asound.ClockOffsets
 }
 
-func newRig(t *testing.T, cfg pcm.CardConfig) *rig {
+func newRig(t testing.TB, cfg pcm.CardConfig) *rig {
 	t.Helper()
 	fake := timer.NewFake()
 	fake.Advance(time.Second) // a non-zero core time, so timestamps show
@@ -170,7 +170,7 @@ func (r *rig) open(st pcm.Stream, pid int) *PCMFile {
 	return f
 }
 
-func wantErrno(t *testing.T, what string, err error, want syscall.Errno) {
+func wantErrno(t testing.TB, what string, err error, want syscall.Errno) {
 	t.Helper()
 	if got := pcm.Errno(err); got != want {
 		t.Fatalf("%s: errno %v (%v), want %v", what, got, err, want)
@@ -183,14 +183,14 @@ func wantErrno(t *testing.T, what string, err error, want syscall.Errno) {
 	}
 }
 
-func must(t *testing.T, what string, err error) {
+func must(t testing.TB, what string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -243,7 +243,7 @@ func (p *params) refine(f *PCMFile, v pcm.Param, min, max uint32) error {
 
 // setup installs access/format/channels/rate/period/buffer the way a
 // plughw client walks there: many refines, then HW_PARAMS.
-func setup(t *testing.T, f *PCMFile, c *fakeCaller, access pcm.Access, format pcm.Format, channels, rate, period, periods uint32) pcm.Config {
+func setup(t testing.TB, f *PCMFile, c *fakeCaller, access pcm.Access, format pcm.Format, channels, rate, period, periods uint32) pcm.Config {
 	t.Helper()
 	p := newParams(c)
 	must(t, "refine any", fuseIoctl(bg, f, c, asound.PCMIoctlHWRefine, p.addr))
@@ -269,7 +269,7 @@ func setup(t *testing.T, f *PCMFile, c *fakeCaller, access pcm.Access, format pc
 
 // swParams reads the current sw params, lets mod change them and installs
 // them with SW_PARAMS (proto 2.0.18, as alsa-lib 1.2.8 sends).
-func swParams(t *testing.T, f *PCMFile, c *fakeCaller, mod func(p *pcm.SWParams)) pcm.SWParams {
+func swParams(t testing.TB, f *PCMFile, c *fakeCaller, mod func(p *pcm.SWParams)) pcm.SWParams {
 	t.Helper()
 	sp, err := f.Substream().CurrentSWParams()
 	must(t, "CurrentSWParams", err)
