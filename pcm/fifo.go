@@ -195,7 +195,7 @@ func (s *Substream) startPumpsLocked() {
 	if s.source != nil && s.sourcePump == nil {
 		p := &sourcePump{s: s, src: s.source, cfg: s.cfg, fb: s.cfg.FrameBytes(),
 			fifo: ringbuffer.New(size), quit: make(chan struct{}), done: make(chan struct{}),
-			space: make(chan struct{}, 1)}
+			space: make(chan struct{}, 1), opened: make(chan struct{})}
 		s.sourcePump = p
 		pumpsRunning.Add(1)
 		go p.run()
@@ -203,8 +203,8 @@ func (s *Substream) startPumpsLocked() {
 }
 
 // stopPumps ends the current run: the sink pump writes what is left in
-// its FIFO and closes the sink; the source pump closes the source. It
-// waits for both. Precondition: mu not held (it waits for Sink/Source
+// its FIFO and closes the sink; the source is closed (waking a Read that
+// blocks for data). It waits for both pumps. Precondition: mu not held (it waits for Sink/Source
 // calls).
 func (s *Substream) stopPumps() {
 	s.mu.Lock()
@@ -307,6 +307,10 @@ type sourcePump struct {
 	done  chan struct{}          // closed when run returned
 	space chan struct{}          // signalled (non-blocking) after pull made room
 	eof   atomic.Bool            // the source said io.EOF
+	// opened is closed when Open returned; openOK (written before) says
+	// whether it succeeded, so stop knows whether to Close.
+	opened chan struct{}
+	openOK bool
 }
 
 // pull fills b (whole frames) from the FIFO and returns the bytes it got.
@@ -340,26 +344,33 @@ func (p *sourcePump) skip(n int) {
 // buffered returns the bytes waiting in the FIFO.
 func (p *sourcePump) buffered() int { return p.fifo.Length() }
 
+// stop ends the run. Close comes from here, not from the pump: a Source
+// whose Read blocks until data arrives (a loopback with nothing playing)
+// is woken by Close (pcm/endpoint's contract), then the pump exits.
 func (p *sourcePump) stop() {
 	if p == nil {
 		return
 	}
 	close(p.quit)
+	<-p.opened
+	if p.openOK {
+		if err := p.src.Close(); err != nil {
+			p.s.logf("source close: %v", err)
+		}
+	}
 	<-p.done
 }
 
 func (p *sourcePump) run() {
 	defer close(p.done)
 	defer pumpsRunning.Add(-1) // before done: stop returns with the count right
-	if err := p.src.Open(p.cfg); err != nil {
+	err := p.src.Open(p.cfg)
+	p.openOK = err == nil
+	close(p.opened)
+	if err != nil {
 		p.s.logf("source open: %v (recording silence)", err)
 		return
 	}
-	defer func() {
-		if err := p.src.Close(); err != nil {
-			p.s.logf("source close: %v", err)
-		}
-	}()
 	chunk := max(p.cfg.PeriodBytes(), p.fb)
 	buf := make([]byte, chunk)
 	carry := 0 // bytes of an incomplete frame at buf[:carry]
@@ -378,6 +389,11 @@ func (p *sourcePump) run() {
 		default:
 		}
 		n, err := p.src.Read(buf[carry:])
+		select {
+		case <-p.quit:
+			return // closed under our feet: what Read returned is moot
+		default:
+		}
 		if n > 0 {
 			zeros = 0
 			whole := (carry + n) / p.fb * p.fb

@@ -2,6 +2,7 @@ package pcm
 
 import (
 	"bytes"
+	"io"
 	"runtime"
 	"sync"
 	"testing"
@@ -255,5 +256,42 @@ func TestNonInterleavedCapture(t *testing.T) {
 		if !bytes.Equal(left[2*i:2*i+2], fr[:2]) || !bytes.Equal(right[2*i:2*i+2], fr[2:]) {
 			t.Fatalf("frame %d: channels not de-interleaved", i)
 		}
+	}
+}
+
+// waitingSource is a loopback with nothing playing: Read blocks until
+// Close, then says io.EOF (pcm/endpoint's loop source does this).
+type waitingSource struct {
+	closed chan struct{}
+	once   sync.Once
+	reads  chan struct{}
+}
+
+func (w *waitingSource) Open(Config) error { return nil }
+func (w *waitingSource) Read(p []byte) (int, error) {
+	select {
+	case w.reads <- struct{}{}:
+	default:
+	}
+	<-w.closed
+	return 0, io.EOF
+}
+func (w *waitingSource) Close() error { w.once.Do(func() { close(w.closed) }); return nil }
+
+func TestBlockedSourceDoesNotBlockHWFree(t *testing.T) {
+	f := newFixture(t, Capture).setup(stereo48k)
+	src := &waitingSource{closed: make(chan struct{}), reads: make(chan struct{}, 1)}
+	f.s.SetSource(src)
+	<-src.reads // the pump is blocked in Read
+	done := make(chan error, 1)
+	go func() { done <- f.s.HWFree() }()
+	select {
+	case err := <-done:
+		f.must("HWFree", err)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("HWFree hangs on a source blocked in Read")
+	}
+	if n := pumpsRunning.Load(); n != 0 {
+		t.Fatalf("%d pumps running", n)
 	}
 }
