@@ -220,73 +220,6 @@ func TestArecordCapture(t *testing.T) {
 	}
 }
 
-// TestWriteNReadN moves non-interleaved frames through the caller's array
-// of channel pointers; a NULL channel plays silence.
-func TestWriteNReadN(t *testing.T) {
-	r := newRig(t, oneDevice(pcm.DefaultHardware(), 1, 1))
-	c := newCaller(5, 1<<20)
-	f := r.open(pcm.Playback, c.pid)
-	setup(t, f, c, pcm.AccessRWNonInterleaved, pcm.FormatS16LE, 2, 48000, 256, 4)
-	sink := &memSink{}
-	f.Substream().SetSink(sink)
-	must(t, "PREPARE", fuseIoctl(bg, f, c, asound.PCMIoctlPrepare, 0))
-	left := pattern(2, 512, 9)
-	lp := c.put(left)
-	ptrs := make([]byte, 16)
-	binary.LittleEndian.PutUint64(ptrs, uint64(lp)) // right channel NULL
-	pa := c.put(ptrs)
-	xb := make([]byte, asound.XferNSize)
-	(&asound.XferN{Bufs: uint64(pa), Frames: 512}).Encode(xb)
-	x := c.put(xb)
-	c.nonblock.Store(true)
-	must(t, "WRITEN", fuseIoctl(bg, f, c, asound.PCMIoctlWriteNFrames, x))
-	if n := result(c, x); n != 512 {
-		t.Fatalf("WRITEN result %d", n)
-	}
-	if st := f.Substream().State(); st != pcm.StateRunning {
-		t.Fatalf("state %v after WRITEN reached start_threshold 1", st)
-	}
-	r.fake.Advance(2 * periodNs)
-	must(t, "DROP", fuseIoctl(bg, f, c, asound.PCMIoctlDrop, 0))
-	must(t, "HW_FREE", fuseIoctl(bg, f, c, asound.PCMIoctlHWFree, 0))
-	got := sink.bytes()
-	if len(got) < 512*4 {
-		t.Fatalf("sink got %d bytes", len(got))
-	}
-	for i := 0; i < 512; i++ {
-		if !bytes.Equal(got[i*4:i*4+2], left[i*2:i*2+2]) || got[i*4+2] != 0 || got[i*4+3] != 0 {
-			t.Fatalf("frame %d: % x, want left % x and silent right", i, got[i*4:i*4+4], left[i*2:i*2+2])
-		}
-	}
-
-	// Capture: READN into two channel buffers.
-	fc := r.open(pcm.Capture, c.pid)
-	setup(t, fc, c, pcm.AccessRWNonInterleaved, pcm.FormatS16LE, 2, 48000, 256, 4)
-	src := &patternSource{}
-	fc.Substream().SetSource(src)
-	waitFor(t, "source read-ahead", func() bool { return src.buffered() >= 256*4 })
-	must(t, "PREPARE", fuseIoctl(bg, fc, c, asound.PCMIoctlPrepare, 0))
-	must(t, "START", fuseIoctl(bg, fc, c, asound.PCMIoctlStart, 0))
-	r.fake.Advance(periodNs)
-	lb, rb := c.alloc(512), c.alloc(512)
-	binary.LittleEndian.PutUint64(ptrs, uint64(lb))
-	binary.LittleEndian.PutUint64(ptrs[8:], uint64(rb))
-	pa = c.put(ptrs)
-	(&asound.XferN{Bufs: uint64(pa), Frames: 256}).Encode(xb)
-	x = c.put(xb)
-	must(t, "READN", fuseIoctl(bg, fc, c, asound.PCMIoctlReadNFrames, x))
-	if n := result(c, x); n != 256 {
-		t.Fatalf("READN result %d", n)
-	}
-	want := sourceBytes(256 * 4)
-	gl, gr := c.get(lb, 512), c.get(rb, 512)
-	for i := 0; i < 256; i++ {
-		if !bytes.Equal(gl[i*2:i*2+2], want[i*4:i*4+2]) || !bytes.Equal(gr[i*2:i*2+2], want[i*4+2:i*4+4]) {
-			t.Fatalf("frame %d: L % x R % x, want % x", i, gl[i*2:i*2+2], gr[i*2:i*2+2], want[i*4:i*4+4])
-		}
-	}
-}
-
 // TestSyncPtrRoundTrip drives the pointers the way alsa-lib does when the
 // status/control mmap fails.
 func TestSyncPtrRoundTrip(t *testing.T) {
@@ -430,40 +363,6 @@ func TestStatusTimestamps(t *testing.T) {
 	}
 }
 
-// TestRewindForward: the frames moved are written back to the _IOW
-// argument.
-func TestRewindForward(t *testing.T) {
-	r := newRig(t, oneDevice(pcm.DefaultHardware(), 1, 0))
-	c := newCaller(3, 1<<20)
-	f := r.open(pcm.Playback, c.pid)
-	setup(t, f, c, pcm.AccessRWInterleaved, pcm.FormatS16LE, 2, 48000, 256, 4)
-	must(t, "PREPARE", fuseIoctl(bg, f, c, asound.PCMIoctlPrepare, 0))
-	c.nonblock.Store(true)
-	x := xferi(c, c.put(pattern(4, 600, 0)), 600)
-	must(t, "WRITEI", fuseIoctl(bg, f, c, asound.PCMIoctlWriteIFrames, x))
-	long := func(v int64) uintptr {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], uint64(v))
-		return c.put(b[:])
-	}
-	a := long(1000)
-	must(t, "REWIND", fuseIoctl(bg, f, c, asound.PCMIoctlRewind, a))
-	if n := result(c, a); n != 600 {
-		t.Fatalf("REWIND moved %d, want all 600 queued", n)
-	}
-	a = long(100)
-	must(t, "FORWARD", fuseIoctl(bg, f, c, asound.PCMIoctlForward, a))
-	if n := result(c, a); n != 100 {
-		t.Fatalf("FORWARD moved %d", n)
-	}
-	// A caller whose memory cannot take the result: EFAULT before moving.
-	wantErrno(t, "REWIND to a bad address", f.Ioctl(bg, c, uint32(asound.PCMIoctlRewind), 8, make([]byte, 8), nil), syscall.EFAULT)
-	st, _ := f.Substream().Status()
-	if st.ApplPtr != 100 {
-		t.Fatalf("appl_ptr %d after the failed REWIND, want 100", st.ApplPtr)
-	}
-}
-
 // TestDrainInterruptAndNonblock: DRAIN honours the FUSE interrupt and the
 // caller's current O_NONBLOCK.
 func TestDrainInterruptAndNonblock(t *testing.T) {
@@ -495,3 +394,4 @@ func TestDrainInterruptAndNonblock(t *testing.T) {
 		t.Fatal("DRAIN ignored the interrupt")
 	}
 }
+

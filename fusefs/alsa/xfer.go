@@ -85,6 +85,9 @@ func (f *PCMFile) transferI(ctx context.Context, c Caller, addr uintptr, frames 
 	nonblock := c.Nonblock()
 	playback := f.sub.Stream() == pcm.Playback
 	cfg, ok := f.sub.Config()
+	if ok && addr == 0 && !playback {
+		return 0, pcm.Errorf(syscall.EINVAL, "alsa: READI into a NULL buffer")
+	}
 	if !ok || frames == 0 {
 		// Let the core give its state and access errors, or 0.
 		if playback {
@@ -93,9 +96,6 @@ func (f *PCMFile) transferI(ctx context.Context, c Caller, addr uintptr, frames 
 		}
 		n, err := f.sub.Read(ctx, nil, nonblock)
 		return int64(n), err
-	}
-	if addr == 0 && !playback {
-		return 0, pcm.Errorf(syscall.EINVAL, "alsa: READI into a NULL buffer")
 	}
 	fb := uint64(cfg.FrameBytes())
 	if fb == 0 || frames > math.MaxInt64/fb || (addr != 0 && uint64(addr)+frames*fb < uint64(addr)) {
