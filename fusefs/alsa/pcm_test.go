@@ -394,4 +394,3 @@ func TestDrainInterruptAndNonblock(t *testing.T) {
 		t.Fatal("DRAIN ignored the interrupt")
 	}
 }
-
