@@ -1,0 +1,273 @@
+package alsa
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/vsnd/vsnd/fusefs/asound"
+	"github.com/vsnd/vsnd/fusefs/procmem"
+	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/timer"
+)
+
+// This file checks the face against real alsa-lib: a minimal go-fuse tree
+// (test-only; vsnd's real node plumbing lives in package fusefs) with
+// controlC0, pcmC0D0p and pcmC0D0c, bind-mounted on /dev/snd in a private
+// mount namespace, and testdata/alsaclient.py driving libasound through
+// ctypes. It needs root, /dev/fuse, unshare, python3 and libasound.so.2,
+// and is skipped otherwise.
+
+type e2eRoot struct {
+	fs.Inode
+	card *Card
+	seen *ioctlCounts
+}
+
+// ioctlCounts counts the requests the client issued, by name.
+type ioctlCounts struct {
+	mu sync.Mutex
+	n  map[string]int // guarded by mu
+}
+
+func (c *ioctlCounts) add(cmd uint32, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := asound.Ioctl(cmd).String()
+	if e := pcm.Errno(err); e != 0 {
+		k += "=" + e.Error()
+	}
+	c.n[k]++
+}
+
+func (c *ioctlCounts) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ks []string
+	for k, v := range c.n {
+		ks = append(ks, fmt.Sprintf("%s:%d", k, v))
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, " ")
+}
+
+func (r *e2eRoot) OnAdd(ctx context.Context) {
+	for _, n := range []*e2eNode{
+		{card: r.card, seen: r.seen, name: "controlC0", ctl: true},
+		{card: r.card, seen: r.seen, name: "pcmC0D0p", st: pcm.Playback},
+		{card: r.card, seen: r.seen, name: "pcmC0D0c", st: pcm.Capture},
+	} {
+		ch := r.NewPersistentInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG})
+		r.AddChild(n.name, ch, false)
+	}
+}
+
+type e2eNode struct {
+	fs.Inode
+	card *Card
+	seen *ioctlCounts
+	name string
+	ctl  bool
+	st   pcm.Stream
+}
+
+var _ = (fs.NodeOpener)((*e2eNode)(nil))
+var _ = (fs.NodeGetattrer)((*e2eNode)(nil))
+
+func (n *e2eNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = syscall.S_IFREG | 0o666
+	return 0
+}
+
+func callerPid(ctx context.Context) int {
+	if c, ok := fuse.FromContext(ctx); ok {
+		return int(c.Pid)
+	}
+	return 0
+}
+
+func (n *e2eNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	pid := callerPid(ctx)
+	h := &e2eHandle{seen: n.seen, nonblock: flags&syscall.O_NONBLOCK != 0,
+		flags: procmem.NewTracker(func(link string) bool { return strings.HasSuffix(link, "/"+n.name) })}
+	if n.ctl {
+		h.ctl = n.card.OpenCtl(pid)
+	} else {
+		f, err := n.card.OpenPCM(ctx, 0, n.st, pid, h.nonblock)
+		if err != nil {
+			return nil, 0, pcm.Errno(err)
+		}
+		h.pcm = f
+	}
+	// DIRECT_IO: mmap fails with ENODEV and alsa-lib uses SYNC_PTR.
+	return h, fuse.FOPEN_DIRECT_IO, 0
+}
+
+type e2eHandle struct {
+	seen     *ioctlCounts
+	ctl      *CtlFile
+	pcm      *PCMFile
+	nonblock bool
+	flags    *procmem.Tracker
+}
+
+var _ = (fs.FileIoctler)((*e2eHandle)(nil))
+var _ = (fs.FileReader)((*e2eHandle)(nil))
+var _ = (fs.FileReleaser)((*e2eHandle)(nil))
+
+func (h *e2eHandle) caller(ctx context.Context) *ProcCaller {
+	return &ProcCaller{PID: callerPid(ctx), Flags: h.flags, OpenNonblock: h.nonblock}
+}
+
+func (h *e2eHandle) Ioctl(ctx context.Context, cmd uint32, arg uint64, in, out []byte) (int32, syscall.Errno) {
+	var err error
+	if h.ctl != nil {
+		err = h.ctl.Ioctl(ctx, h.caller(ctx), cmd, uintptr(arg), in, out)
+	} else {
+		err = h.pcm.Ioctl(ctx, h.caller(ctx), cmd, uintptr(arg), in, out)
+	}
+	h.seen.add(cmd, err)
+	return 0, pcm.Errno(err)
+}
+
+func (h *e2eHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if h.ctl == nil {
+		return nil, syscall.EINVAL
+	}
+	n, err := h.ctl.Read(ctx, dest, h.caller(ctx).Nonblock())
+	if err != nil {
+		return nil, pcm.Errno(err)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
+}
+
+func (h *e2eHandle) Release(ctx context.Context) syscall.Errno {
+	if h.ctl != nil {
+		h.ctl.Release()
+	} else {
+		h.pcm.Release()
+	}
+	h.flags.Close()
+	return 0
+}
+
+func e2eSetup(t *testing.T) (*Card, string, *ioctlCounts) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (FUSE mount, mount namespace)")
+	}
+	for _, p := range []string{"/dev/fuse", "/usr/lib/x86_64-linux-gnu/libasound.so.2"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("no %s", p)
+		}
+	}
+	for _, p := range []string{"python3", "unshare"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("no %s", p)
+		}
+	}
+	src, err := timer.NewHR(timer.HROptions{FIFOPriority: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	pc, err := pcm.NewCard(0, oneDevice(pcm.DefaultHardware(), 1, 1),
+		pcm.Backend{Clock: src, NewDriver: func() pcm.Driver { return pcm.NewVirtualDriver(src) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := NewCard(pc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := t.TempDir()
+	seen := &ioctlCounts{n: map[string]int{}}
+	srv, err := fs.Mount(mnt, &e2eRoot{card: card, seen: seen}, &fs.Options{MountOptions: fuse.MountOptions{
+		DirectMount: true, FsName: "vsnd-alsa-e2e", Name: "vsnd"}})
+	if err != nil {
+		t.Skipf("FUSE mount: %v", err)
+	}
+	t.Cleanup(func() { srv.Unmount() })
+	return card, mnt, seen
+}
+
+// runClient runs alsaclient.py with /dev/snd replaced by the mount, in a
+// private mount namespace (the host's /dev is untouched).
+func runClient(t *testing.T, mnt string, args ...string) string {
+	script, err := filepath.Abs("testdata/alsaclient.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := t.TempDir()
+	sh := `set -e
+mount --rbind /dev "$OLD"
+mount -t tmpfs vsnd-dev /dev
+for f in null zero full random urandom; do touch /dev/$f; mount --bind "$OLD/$f" /dev/$f; done
+mkdir /dev/snd
+mount --bind "$MNT" /dev/snd
+exec python3 "$@"`
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "unshare", append([]string{"-m", "--propagation", "private", "sh", "-c", sh, "sh", script}, args...)...)
+	cmd.Env = append(os.Environ(), "OLD="+old, "MNT="+mnt, "ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("alsa client %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// TestAlsaLibPlaysAndRecords: libasound opens hw:0,0 through the face,
+// plays a file bit-exactly into the substream's sink and records the
+// source's bytes, with blocking transfers and drain paced by the real
+// timer.
+func TestAlsaLibPlaysAndRecords(t *testing.T) {
+	card, mnt, seen := e2eSetup(t)
+	sub := card.PCM().Devices[0].Substream(pcm.Playback, 0)
+	sink := &memSink{}
+	sub.SetSink(sink)
+	data := pattern(4, 24000, 3) // 0.5 s
+	in := filepath.Join(t.TempDir(), "in.raw")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out := runClient(t, mnt, "play", in)
+	el := time.Since(start)
+	if !strings.Contains(out, "card 0 Virtual Sound Card") || !strings.Contains(out, "devices [0]") ||
+		!strings.Contains(out, "played 24000") {
+		t.Fatalf("client output:\n%s", out)
+	}
+	waitFor(t, "the sink to get every byte", func() bool { return len(sink.bytes()) >= len(data) })
+	if got := sink.bytes(); !bytes.Equal(got[:len(data)], data) {
+		t.Fatalf("sink got %d bytes differing from the %d played", len(got), len(data))
+	}
+	if el < 400*time.Millisecond {
+		t.Fatalf("0.5 s of audio played in %v: not paced by the clock", el)
+	}
+	t.Logf("play: %v for 0.5 s of audio\n%sioctls: %v", el, out, seen)
+
+	csub := card.PCM().Devices[0].Substream(pcm.Capture, 0)
+	csub.SetSource(&patternSource{})
+	rec := filepath.Join(t.TempDir(), "rec.raw")
+	out = runClient(t, mnt, "rec", rec, "9600")
+	got, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, sourceBytes(9600*4)) {
+		t.Fatalf("recorded %d bytes differ from the source's\n%s", len(got), out)
+	}
+	t.Logf("after recording, ioctls: %v", seen)
+}

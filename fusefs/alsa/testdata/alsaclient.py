@@ -1,0 +1,64 @@
+# A real alsa-lib client for e2e_test.go, through ctypes (no alsa-utils on
+# the test machine): it enumerates the card like aplay -l, then plays a
+# raw S16_LE stereo 48 kHz file to hw:0,0 or records one from it, in
+# blocking mode (alsa-lib opens with O_NONBLOCK and clears it with fcntl).
+import ctypes
+import sys
+
+a = ctypes.CDLL("libasound.so.2")
+a.snd_pcm_writei.restype = ctypes.c_long
+a.snd_pcm_readi.restype = ctypes.c_long
+a.snd_strerror.restype = ctypes.c_char_p
+
+
+def chk(r, what):
+    if r < 0:
+        print("FAIL", what, a.snd_strerror(r).decode(), flush=True)
+        sys.exit(1)
+    return r
+
+
+card = ctypes.c_int(-1)
+chk(a.snd_card_next(ctypes.byref(card)), "snd_card_next")
+name = ctypes.c_char_p()
+chk(a.snd_card_get_name(card, ctypes.byref(name)), "snd_card_get_name")
+print("card", card.value, name.value.decode(), flush=True)
+
+ctl = ctypes.c_void_p()
+chk(a.snd_ctl_open(ctypes.byref(ctl), b"hw:0", 0), "snd_ctl_open")
+dev = ctypes.c_int(-1)
+devs = []
+while True:
+    chk(a.snd_ctl_pcm_next_device(ctl, ctypes.byref(dev)), "snd_ctl_pcm_next_device")
+    if dev.value < 0:
+        break
+    devs.append(dev.value)
+print("devices", devs, flush=True)
+a.snd_ctl_close(ctl)
+
+mode, path = sys.argv[1], sys.argv[2]
+pcm = ctypes.c_void_p()
+FORMAT_S16_LE, ACCESS_RW_INTERLEAVED = 2, 3
+if mode == "play":
+    chk(a.snd_pcm_open(ctypes.byref(pcm), b"hw:0,0", 0, 0), "snd_pcm_open")
+    chk(a.snd_pcm_set_params(pcm, FORMAT_S16_LE, ACCESS_RW_INTERLEAVED, 2, 48000, 1, 100000), "snd_pcm_set_params")
+    data = open(path, "rb").read()
+    frames = len(data) // 4
+    buf = ctypes.create_string_buffer(data, len(data))
+    off = 0
+    while off < frames:
+        off += chk(a.snd_pcm_writei(pcm, ctypes.byref(buf, off * 4), frames - off), "snd_pcm_writei")
+    chk(a.snd_pcm_drain(pcm), "snd_pcm_drain")
+    chk(a.snd_pcm_close(pcm), "snd_pcm_close")
+    print("played", frames, flush=True)
+else:
+    frames = int(sys.argv[3])
+    chk(a.snd_pcm_open(ctypes.byref(pcm), b"hw:0,0", 1, 0), "snd_pcm_open")
+    chk(a.snd_pcm_set_params(pcm, FORMAT_S16_LE, ACCESS_RW_INTERLEAVED, 2, 48000, 1, 100000), "snd_pcm_set_params")
+    buf = ctypes.create_string_buffer(frames * 4)
+    got = 0
+    while got < frames:
+        got += chk(a.snd_pcm_readi(pcm, ctypes.byref(buf, got * 4), frames - got), "snd_pcm_readi")
+    chk(a.snd_pcm_close(pcm), "snd_pcm_close")
+    open(path, "wb").write(buf.raw)
+    print("recorded", frames, flush=True)
