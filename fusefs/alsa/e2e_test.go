@@ -20,6 +20,7 @@ import (
 	"github.com/vsnd/vsnd/fusefs/asound"
 	"github.com/vsnd/vsnd/fusefs/procmem"
 	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/pcm/mixer"
 	"github.com/vsnd/vsnd/timer"
 )
 
@@ -163,7 +164,17 @@ func (h *e2eHandle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-func e2eSetup(t *testing.T) (*Card, string, *ioctlCounts) {
+func e2eSetup(t *testing.T) (*Card, string, *ioctlCounts) { return e2eMount(t, nil) }
+
+func e2eSetupMixer(t *testing.T) (*Card, string, *ioctlCounts) {
+	m, err := mixer.New(mixer.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e2eMount(t, m)
+}
+
+func e2eMount(t *testing.T, m *mixer.Mixer) (*Card, string, *ioctlCounts) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (FUSE mount, mount namespace)")
 	}
@@ -187,7 +198,7 @@ func e2eSetup(t *testing.T) (*Card, string, *ioctlCounts) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	card, err := NewCard(pc, Options{})
+	card, err := NewCard(pc, Options{Mixer: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,4 +281,23 @@ func TestAlsaLibPlaysAndRecords(t *testing.T) {
 		t.Fatalf("recorded %d bytes differ from the source's\n%s", len(got), out)
 	}
 	t.Logf("after recording, ioctls: %v", seen)
+}
+
+// TestAlsaLibMixer: libasound lists the controls (ELEM_LIST writes the
+// ids through the pids pointer), writes one by name, reads the one event
+// that change queued, reads the value back and the dB TLV.
+func TestAlsaLibMixer(t *testing.T) {
+	_, mnt, seen := e2eSetupMixer(t)
+	out := runClient(t, mnt, "mixer")
+	for _, want := range []string{
+		"controls 6 ['Master Playback Volume', 'Master Playback Switch', 'PCM Playback Volume', 'PCM Playback Switch', 'Capture Volume', 'Capture Switch']",
+		"event 1 1 1", // one event, VALUE mask, numid 1
+		"value 40 60",
+		"tlv [1, 8, 4294962296, 65586]", // DB_SCALE -5000, step 50 | mute
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("client output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Logf("%sioctls: %v", out, seen)
 }

@@ -36,7 +36,48 @@ while True:
 print("devices", devs, flush=True)
 a.snd_ctl_close(ctl)
 
-mode, path = sys.argv[1], sys.argv[2]
+mode = sys.argv[1]
+if mode == "mixer":
+    # amixer cset + alsactl monitor: list, write by name, one event, read back, TLV.
+    vp = ctypes.c_void_p
+    a.snd_ctl_elem_list_get_name.restype = ctypes.c_char_p
+    a.snd_ctl_elem_value_get_integer.restype = ctypes.c_long
+    chk(a.snd_ctl_open(ctypes.byref(ctl), b"hw:0", 0), "snd_ctl_open")
+    lst = vp()
+    chk(a.snd_ctl_elem_list_malloc(ctypes.byref(lst)), "list_malloc")
+    chk(a.snd_ctl_elem_list(ctl, lst), "snd_ctl_elem_list count")
+    count = a.snd_ctl_elem_list_get_count(lst)
+    chk(a.snd_ctl_elem_list_alloc_space(lst, count), "alloc_space")
+    chk(a.snd_ctl_elem_list(ctl, lst), "snd_ctl_elem_list")
+    names = [a.snd_ctl_elem_list_get_name(lst, i).decode() for i in range(a.snd_ctl_elem_list_get_used(lst))]
+    print("controls", count, names, flush=True)
+    eid = vp()
+    chk(a.snd_ctl_elem_id_malloc(ctypes.byref(eid)), "id_malloc")
+    a.snd_ctl_elem_id_set_interface(eid, 2)  # MIXER
+    a.snd_ctl_elem_id_set_name(eid, b"Master Playback Volume")
+    val = vp()
+    chk(a.snd_ctl_elem_value_malloc(ctypes.byref(val)), "value_malloc")
+    a.snd_ctl_elem_value_set_id(val, eid)
+    a.snd_ctl_elem_value_set_integer(val, 0, 40)
+    a.snd_ctl_elem_value_set_integer(val, 1, 60)
+    chk(a.snd_ctl_subscribe_events(ctl, 1), "subscribe")
+    chk(a.snd_ctl_elem_write(ctl, val), "snd_ctl_elem_write")
+    ev = vp()
+    chk(a.snd_ctl_event_malloc(ctypes.byref(ev)), "event_malloc")
+    n = chk(a.snd_ctl_read(ctl, ev), "snd_ctl_read")
+    print("event", n, a.snd_ctl_event_elem_get_mask(ev), a.snd_ctl_event_elem_get_numid(ev), flush=True)
+    back = vp()
+    chk(a.snd_ctl_elem_value_malloc(ctypes.byref(back)), "value_malloc")
+    a.snd_ctl_elem_value_set_id(back, eid)
+    chk(a.snd_ctl_elem_read(ctl, back), "snd_ctl_elem_read")
+    print("value", a.snd_ctl_elem_value_get_integer(back, 0), a.snd_ctl_elem_value_get_integer(back, 1), flush=True)
+    tlv = (ctypes.c_uint * 16)()
+    chk(a.snd_ctl_elem_tlv_read(ctl, eid, tlv, ctypes.sizeof(tlv)), "snd_ctl_elem_tlv_read")
+    print("tlv", list(tlv[:4]), flush=True)
+    a.snd_ctl_close(ctl)
+    sys.exit(0)
+
+path = sys.argv[2]
 pcm = ctypes.c_void_p()
 FORMAT_S16_LE, ACCESS_RW_INTERLEAVED = 2, 3
 if mode == "play":
