@@ -69,7 +69,17 @@ type entry struct {
 	index    int           // guarded by c.mu: position in c.heap, -1 when not queued
 }
 
-var _ Timer = (*entry)(nil)
+// SyncStopErrer is implemented by the timers of HR and Fake (assert it on
+// a Timer): SyncStopErr is SyncStop returning ErrSyncStopInCallback instead
+// of logging it.
+type SyncStopErrer interface {
+	SyncStopErr() error
+}
+
+var (
+	_ Timer         = (*entry)(nil)
+	_ SyncStopErrer = (*entry)(nil)
+)
 
 func (c *core) newTimer(cb Callback) *entry {
 	c.mu.Lock()
