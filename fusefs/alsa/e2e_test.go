@@ -213,6 +213,17 @@ func e2eMount(t *testing.T, m *mixer.Mixer) (*Card, string, *ioctlCounts) {
 	return card, mnt, seen
 }
 
+// nsScript replaces /dev with a tmpfs holding a few host device nodes and
+// the FUSE mount as /dev/snd, then runs python3 with its arguments. Run
+// under unshare -m --propagation private, it leaves the host untouched.
+const nsScript = `set -e
+mount --rbind /dev "$OLD"
+mount -t tmpfs vsnd-dev /dev
+for f in null zero full random urandom; do touch /dev/$f; mount --bind "$OLD/$f" /dev/$f; done
+mkdir /dev/snd
+mount --bind "$MNT" /dev/snd
+exec python3 "$@"`
+
 // runClient runs alsaclient.py with /dev/snd replaced by the mount, in a
 // private mount namespace (the host's /dev is untouched).
 func runClient(t *testing.T, mnt string, args ...string) string {
@@ -221,16 +232,9 @@ func runClient(t *testing.T, mnt string, args ...string) string {
 		t.Fatal(err)
 	}
 	old := t.TempDir()
-	sh := `set -e
-mount --rbind /dev "$OLD"
-mount -t tmpfs vsnd-dev /dev
-for f in null zero full random urandom; do touch /dev/$f; mount --bind "$OLD/$f" /dev/$f; done
-mkdir /dev/snd
-mount --bind "$MNT" /dev/snd
-exec python3 "$@"`
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", append([]string{"-m", "--propagation", "private", "sh", "-c", sh, "sh", script}, args...)...)
+	cmd := exec.CommandContext(ctx, "unshare", append([]string{"-m", "--propagation", "private", "sh", "-c", nsScript, "sh", script}, args...)...)
 	cmd.Env = append(os.Environ(), "OLD="+old, "MNT="+mnt, "ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -300,4 +304,35 @@ func TestAlsaLibMixer(t *testing.T) {
 		}
 	}
 	t.Logf("%sioctls: %v", out, seen)
+}
+
+// TestAlsaLibKilledClient: a client killed in the middle of a blocking
+// WRITEI (FUSE_INTERRUPT, then RELEASE) gives its substream back, and the
+// next client plays.
+func TestAlsaLibKilledClient(t *testing.T) {
+	card, mnt, _ := e2eSetup(t)
+	d := card.PCM().Devices[0]
+	long := filepath.Join(t.TempDir(), "long.raw")
+	if err := os.WriteFile(long, pattern(4, 48000*5, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, _ := filepath.Abs("testdata/alsaclient.py")
+	old := t.TempDir()
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", nsScript, "sh", script, "play", long)
+	cmd.Env = append(os.Environ(), "OLD="+old, "MNT="+mnt)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the client to play", func() bool { return d.Substream(pcm.Playback, 0).State() == pcm.StateRunning })
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	waitFor(t, "the substream to be released", func() bool { return !d.Attached(pcm.Playback, 0) })
+
+	short := filepath.Join(t.TempDir(), "short.raw")
+	if err := os.WriteFile(short, pattern(4, 4800, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := runClient(t, mnt, "play", short); !strings.Contains(out, "played 4800") {
+		t.Fatalf("next client:\n%s", out)
+	}
 }
