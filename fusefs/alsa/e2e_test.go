@@ -336,3 +336,21 @@ func TestAlsaLibKilledClient(t *testing.T) {
 		t.Fatalf("next client:\n%s", out)
 	}
 }
+
+// TestAlsaLibSpinCost measures what a poll-spinning client costs: the
+// client's wall time per snd_pcm_hwsync (one ioctl through FUSE) and the
+// daemon's CPU per ioctl (this process's rusage; the FUSE server runs
+// here). Logged, not asserted: the machine is shared.
+func TestAlsaLibSpinCost(t *testing.T) {
+	_, mnt, seen := e2eSetup(t)
+	var r0, r1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	out := runClient(t, mnt, "spin", "20000")
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+	cpu := time.Duration(r1.Utime.Nano()+r1.Stime.Nano()-r0.Utime.Nano()-r0.Stime.Nano()) * time.Nanosecond
+	if !strings.Contains(out, "spin 20000 calls") {
+		t.Fatalf("client output:\n%s", out)
+	}
+	t.Logf("%sdaemon CPU %v for the run, %.1f us per spin ioctl\nioctls: %v", out, cpu,
+		float64(cpu.Microseconds())/20000, seen)
+}

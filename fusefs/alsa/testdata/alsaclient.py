@@ -77,6 +77,23 @@ if mode == "mixer":
     a.snd_ctl_close(ctl)
     sys.exit(0)
 
+if mode == "spin":
+    # A poll-spinning client's cost: N snd_pcm_hwsync calls (one HWSYNC or
+    # SYNC_PTR ioctl each) on a prepared stream.
+    import time
+    n = int(sys.argv[2])
+    pcm = ctypes.c_void_p()
+    chk(a.snd_pcm_open(ctypes.byref(pcm), b"hw:0,0", 0, 1), "snd_pcm_open")  # SND_PCM_NONBLOCK
+    chk(a.snd_pcm_set_params(pcm, 2, 3, 2, 48000, 1, 100000), "snd_pcm_set_params")
+    chk(a.snd_pcm_prepare(pcm), "snd_pcm_prepare")
+    t0 = time.perf_counter()
+    for i in range(n):
+        chk(a.snd_pcm_hwsync(pcm), "snd_pcm_hwsync")
+    dt = time.perf_counter() - t0
+    a.snd_pcm_close(pcm)
+    print("spin %d calls %.2f us each" % (n, dt / n * 1e6), flush=True)
+    sys.exit(0)
+
 path = sys.argv[2]
 pcm = ctypes.c_void_p()
 FORMAT_S16_LE, ACCESS_RW_INTERLEAVED = 2, 3
