@@ -118,9 +118,25 @@
 // # Cost
 //
 // A poll-driven client issues one ioctl per spin (HWSYNC or SYNC_PTR), so
-// those paths allocate nothing and add a few tens of nanoseconds to the
-// core call they wrap (BenchmarkHWSync*, BenchmarkSyncPtr*); the FUSE round
-// trip dominates.
+// those paths allocate nothing (TestHotIoctlsDoNotAllocate) and add little
+// to the core call they wrap: measured on the 2-core build machine,
+// HWSYNC 40 ns against the core's 39 ns, SYNC_PTR 68 ns against 43 ns
+// (go test -bench . -benchtime 300000x -count 5 ./fusefs/alsa). Through
+// FUSE a libasound client spinning on snd_pcm_hwsync (SYNC_PTR, since
+// mmap fails with DIRECT_IO) took 19 us per call and the daemon 11 us of
+// CPU per ioctl, go-fuse included (TestAlsaLibSpinCost -v), against the
+// 130 us per ioctl ALSA-ABI-NOTES.md reports for the prototype.
+//
+// # Tests
+//
+// Unit tests drive PCMFile and CtlFile with a fake Caller whose memory is
+// a byte slice, replaying the sequences of aplay, arecord, amixer and
+// aplay -l on a fake clock. e2e_test.go (root only) mounts a test-only
+// go-fuse tree of the three nodes, bind-mounts it on /dev/snd in a private
+// mount namespace and runs real libasound through python3's ctypes
+// (testdata/alsaclient.py): playback and capture bit-exact, the control
+// API with its event, a client killed in a blocking WRITEI, and the spin
+// cost above.
 //
 // # Locking
 //
