@@ -3,6 +3,7 @@ package alsa
 import (
 	"context"
 	"math/rand"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -262,4 +263,30 @@ func TestRandomIoctls(t *testing.T) {
 		}
 		ctl.Release()
 	}
+}
+
+// selfCaller is a fake caller whose pid is this process, which has the
+// data area mapped (the core's own mapping): what a passthrough client
+// that still maps the buffer looks like to DataMappedBy.
+type selfCaller struct{ *fakeCaller }
+
+func (s selfCaller) Pid() int { return os.Getpid() }
+
+// TestMappedBufferRefusesReconfiguration: HW_PARAMS and HW_FREE from a
+// caller that has the data mapped are EBADFD (mmap_count), and succeed
+// for one that has not.
+func TestMappedBufferRefusesReconfiguration(t *testing.T) {
+	_, f, c := stateRig(t, pcm.DefaultHardware(), "SETUP")
+	self := selfCaller{c}
+	err := f.Ioctl(bg, self, uint32(asound.PCMIoctlHWFree), 0, nil, nil)
+	wantErrno(t, "HW_FREE with the data mapped", err, syscall.EBADFD)
+	in, out := make([]byte, asound.HWParamsSize), make([]byte, asound.HWParamsSize)
+	var p pcm.HWParams
+	p.Any()
+	asound.EncodeHWParams(in, &p)
+	wantErrno(t, "HW_PARAMS with the data mapped", f.Ioctl(bg, self, uint32(asound.PCMIoctlHWParams), 0, in, out), syscall.EBADFD)
+	if n := f.Substream().Area().Pinned(); n != 0 {
+		t.Fatalf("%d pins left after the calls", n)
+	}
+	must(t, "HW_FREE from a caller without the mapping", f.Ioctl(bg, c, uint32(asound.PCMIoctlHWFree), 0, nil, nil))
 }

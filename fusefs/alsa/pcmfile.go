@@ -126,8 +126,10 @@ func (f *PCMFile) Ioctl(ctx context.Context, c Caller, cmd uint32, arg uintptr, 
 	case asound.PCMIoctlHWRefine:
 		return f.hwRefine(in, out, false)
 	case asound.PCMIoctlHWParams:
+		defer f.pinIfMapped(c)()
 		return f.hwRefine(in, out, true)
 	case asound.PCMIoctlHWFree:
+		defer f.pinIfMapped(c)()
 		return f.sub.HWFree()
 	case asound.PCMIoctlSWParams:
 		return f.swParams(in, out)
@@ -166,6 +168,26 @@ func (f *PCMFile) Ioctl(ctx context.Context, c Caller, cmd uint32, arg uintptr, 
 		return errUnlinked
 	}
 	return errNotTTY
+}
+
+// pinIfMapped stands in for substream->mmap_count at HW_PARAMS and
+// HW_FREE: with FUSE passthrough the kernel maps the area's memfd for the
+// client directly and the daemon never sees mmap or munmap, so the caller's
+// /proc/<pid>/maps is asked (mmap.Area.DataMappedBy) and the area pinned
+// for the call when the data is mapped; the core then answers EBADFD as
+// snd_pcm_hw_params/snd_pcm_hw_free do. Other processes sharing the
+// mapping (a forked child) are not seen; an unreadable maps file counts as
+// not mapped. It returns the unpin.
+func (f *PCMFile) pinIfMapped(c Caller) func() {
+	a := f.sub.Area()
+	if a == nil || c == nil || c.Pid() <= 0 {
+		return func() {}
+	}
+	if mapped, err := a.DataMappedBy(c.Pid()); err != nil || !mapped {
+		return func() {}
+	}
+	a.Pin()
+	return a.Unpin
 }
 
 // checkConnected is the DISCONNECTED gate of snd_pcm_common_ioctl for the
