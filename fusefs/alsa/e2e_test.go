@@ -35,6 +35,7 @@ type e2eRoot struct {
 	fs.Inode
 	card *Card
 	seen *ioctlCounts
+	pass bool // PCM files pass mmap through to the substream's memfd
 }
 
 // ioctlCounts counts the requests the client issued, by name.
@@ -67,8 +68,8 @@ func (c *ioctlCounts) String() string {
 func (r *e2eRoot) OnAdd(ctx context.Context) {
 	for _, n := range []*e2eNode{
 		{card: r.card, seen: r.seen, name: "controlC0", ctl: true},
-		{card: r.card, seen: r.seen, name: "pcmC0D0p", st: pcm.Playback},
-		{card: r.card, seen: r.seen, name: "pcmC0D0c", st: pcm.Capture},
+		{card: r.card, seen: r.seen, pass: r.pass, name: "pcmC0D0p", st: pcm.Playback},
+		{card: r.card, seen: r.seen, pass: r.pass, name: "pcmC0D0c", st: pcm.Capture},
 	} {
 		ch := r.NewPersistentInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG})
 		r.AddChild(n.name, ch, false)
@@ -79,6 +80,7 @@ type e2eNode struct {
 	fs.Inode
 	card *Card
 	seen *ioctlCounts
+	pass bool
 	name string
 	ctl  bool
 	st   pcm.Stream
@@ -111,6 +113,11 @@ func (n *e2eNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32
 			return nil, 0, pcm.Errno(err)
 		}
 		h.pcm = f
+		if n.pass {
+			// go-fuse registers the fd and answers FOPEN_PASSTHROUGH:
+			// the client's mmap of the node is the memfd.
+			return &e2ePassHandle{h}, 0, 0
+		}
 	}
 	// DIRECT_IO: mmap fails with ENODEV and alsa-lib uses SYNC_PTR.
 	return h, fuse.FOPEN_DIRECT_IO, 0
@@ -127,6 +134,21 @@ type e2eHandle struct {
 var _ = (fs.FileIoctler)((*e2eHandle)(nil))
 var _ = (fs.FileReader)((*e2eHandle)(nil))
 var _ = (fs.FileReleaser)((*e2eHandle)(nil))
+
+// e2ePassHandle is a PCM file whose mmap is the substream's memfd
+// (ALSA-ABI-NOTES.md, "mmap"). go-fuse keeps one backing file per inode
+// while it is open, which is right here: one substream per node.
+type e2ePassHandle struct{ *e2eHandle }
+
+var _ = (fs.FilePassthroughFder)((*e2ePassHandle)(nil))
+
+func (h *e2ePassHandle) PassthroughFd() (int, bool) {
+	a := h.pcm.Substream().Area()
+	if a == nil {
+		return 0, false
+	}
+	return a.Fd(), true
+}
 
 func (h *e2eHandle) caller(ctx context.Context) *ProcCaller {
 	return &ProcCaller{PID: callerPid(ctx), Flags: h.flags, OpenNonblock: h.nonblock}
@@ -164,17 +186,17 @@ func (h *e2eHandle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-func e2eSetup(t *testing.T) (*Card, string, *ioctlCounts) { return e2eMount(t, nil) }
+func e2eSetup(t *testing.T) (*Card, string, *ioctlCounts) { return e2eMount(t, nil, false) }
 
 func e2eSetupMixer(t *testing.T) (*Card, string, *ioctlCounts) {
 	m, err := mixer.New(mixer.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e2eMount(t, m)
+	return e2eMount(t, m, false)
 }
 
-func e2eMount(t *testing.T, m *mixer.Mixer) (*Card, string, *ioctlCounts) {
+func e2eMount(t *testing.T, m *mixer.Mixer, pass bool) (*Card, string, *ioctlCounts) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (FUSE mount, mount namespace)")
 	}
@@ -204,7 +226,7 @@ func e2eMount(t *testing.T, m *mixer.Mixer) (*Card, string, *ioctlCounts) {
 	}
 	mnt := t.TempDir()
 	seen := &ioctlCounts{n: map[string]int{}}
-	srv, err := fs.Mount(mnt, &e2eRoot{card: card, seen: seen}, &fs.Options{MountOptions: fuse.MountOptions{
+	srv, err := fs.Mount(mnt, &e2eRoot{card: card, seen: seen, pass: pass}, &fs.Options{MountOptions: fuse.MountOptions{
 		DirectMount: true, FsName: "vsnd-alsa-e2e", Name: "vsnd"}})
 	if err != nil {
 		t.Skipf("FUSE mount: %v", err)
@@ -353,4 +375,29 @@ func TestAlsaLibSpinCost(t *testing.T) {
 	}
 	t.Logf("%sdaemon CPU %v for the run, %.1f us per spin ioctl\nioctls: %v", out, cpu,
 		float64(cpu.Microseconds())/20000, seen)
+}
+
+// TestAlsaLibMMapPassthrough: with FUSE passthrough the client's mmap of
+// the node is the substream's memfd, so libasound uses the status and
+// control pages instead of SYNC_PTR, and snd_pcm_mmap_writei plays
+// bit-exactly through the shared data area.
+func TestAlsaLibMMapPassthrough(t *testing.T) {
+	card, mnt, seen := e2eMount(t, nil, true)
+	sub := card.PCM().Devices[0].Substream(pcm.Playback, 0)
+	sink := &memSink{}
+	sub.SetSink(sink)
+	data := pattern(4, 24000, 5)
+	in := filepath.Join(t.TempDir(), "in.raw")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := runClient(t, mnt, "mmapplay", in)
+	if !strings.Contains(out, "played 24000") {
+		t.Fatalf("client output:\n%s", out)
+	}
+	waitFor(t, "the sink to get every byte", func() bool { return len(sink.bytes()) >= len(data) })
+	if got := sink.bytes(); !bytes.Equal(got[:len(data)], data) {
+		t.Fatalf("sink got %d bytes differing from the %d played", len(got), len(data))
+	}
+	t.Logf("%sioctls: %v", out, seen)
 }

@@ -96,16 +96,19 @@ if mode == "spin":
 
 path = sys.argv[2]
 pcm = ctypes.c_void_p()
-FORMAT_S16_LE, ACCESS_RW_INTERLEAVED = 2, 3
-if mode == "play":
+FORMAT_S16_LE, ACCESS_RW_INTERLEAVED, ACCESS_MMAP_INTERLEAVED = 2, 3, 0
+a.snd_pcm_mmap_writei.restype = ctypes.c_long
+if mode in ("play", "mmapplay"):
     chk(a.snd_pcm_open(ctypes.byref(pcm), b"hw:0,0", 0, 0), "snd_pcm_open")
-    chk(a.snd_pcm_set_params(pcm, FORMAT_S16_LE, ACCESS_RW_INTERLEAVED, 2, 48000, 1, 100000), "snd_pcm_set_params")
+    access = ACCESS_MMAP_INTERLEAVED if mode == "mmapplay" else ACCESS_RW_INTERLEAVED
+    write = a.snd_pcm_mmap_writei if mode == "mmapplay" else a.snd_pcm_writei
+    chk(a.snd_pcm_set_params(pcm, FORMAT_S16_LE, access, 2, 48000, 1, 100000), "snd_pcm_set_params")
     data = open(path, "rb").read()
     frames = len(data) // 4
     buf = ctypes.create_string_buffer(data, len(data))
     off = 0
     while off < frames:
-        off += chk(a.snd_pcm_writei(pcm, ctypes.byref(buf, off * 4), frames - off), "snd_pcm_writei")
+        off += chk(write(pcm, ctypes.byref(buf, off * 4), frames - off), "snd_pcm_writei")
     chk(a.snd_pcm_drain(pcm), "snd_pcm_drain")
     chk(a.snd_pcm_close(pcm), "snd_pcm_close")
     print("played", frames, flush=True)
