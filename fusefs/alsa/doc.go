@@ -134,9 +134,10 @@
 // aplay -l on a fake clock. e2e_test.go (root only) mounts a test-only
 // go-fuse tree of the three nodes, bind-mounts it on /dev/snd in a private
 // mount namespace and runs real libasound through python3's ctypes
-// (testdata/alsaclient.py): playback and capture bit-exact, the control
-// API with its event, a client killed in a blocking WRITEI, and the spin
-// cost above.
+// (testdata/alsaclient.py): playback and capture bit-exact, MMAP access
+// through FUSE passthrough of the substream's memfd (status and control
+// pages shared, CHANNEL_INFO, no SYNC_PTR), the control API with its
+// event, a client killed in a blocking WRITEI, and the spin cost above.
 //
 // # Locking
 //
