@@ -95,3 +95,36 @@ func TestHotIoctlsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// PortAudio probes with ~2,900 HW_REFINE calls at open: the refine of a
+// full space through the face (decode, refine, encode) against the core's
+// refine alone.
+func BenchmarkHWRefineCore(b *testing.B) {
+	_, f, _ := stateRig(b, pcm.DefaultHardware(), "OPEN")
+	s := f.Substream()
+	var any pcm.HWParams
+	any.Any()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := any
+		if err := s.HWRefine(&p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHWRefineIoctl(b *testing.B) {
+	_, f, c := stateRig(b, pcm.DefaultHardware(), "OPEN")
+	var any pcm.HWParams
+	any.Any()
+	in, out := make([]byte, asound.HWParamsSize), make([]byte, asound.HWParamsSize)
+	asound.EncodeHWParams(in, &any)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := f.Ioctl(bg, c, uint32(asound.PCMIoctlHWRefine), 0, in, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
