@@ -3,7 +3,9 @@ package fusefs
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -40,7 +42,18 @@ type dataHandle struct {
 	buf      []byte     // guarded by mu: scratch for residue+data
 	written  bool       // guarded by mu: playback frames accepted since the last flush
 	drained  bool       // guarded by mu: a flush drained the stream to SETUP; the next write prepares
+
+	// idle is set by a flush and cleared by the next read or write: a
+	// descriptor was closed and none has been used since, so the RELEASE
+	// that ends this open is probably in flight (the kernel sends it
+	// asynchronously after close(2) returns).
+	idle     atomic.Bool
+	released chan struct{} // closed by Release
 }
+
+// releaseWait bounds how long an opener waits for an idle handle's
+// RELEASE before answering EBUSY.
+const releaseWait = 2 * time.Second
 
 // Open implements fs.NodeOpener. The access mode must match the direction
 // (playback: write, capture: read), else EINVAL, as read(2) on a playback
@@ -63,28 +76,53 @@ func (st *stream) openData(ctx context.Context, flags uint32) (*dataHandle, erro
 	if st.dir == pcm.Capture && !wantsRead(flags) {
 		return nil, pcm.Errorf(syscall.EINVAL, "capture data is read, not written: open it for reading")
 	}
+	waited := false
+	for {
+		h, old, err := st.tryOpenData(ctx, flags, waited)
+		if old == nil {
+			return h, err
+		}
+		// The previous open was closed but its RELEASE has not arrived:
+		// wait for it (a program that closes and reopens must not see
+		// EBUSY), then try once more.
+		waited = true
+		t := time.NewTimer(releaseWait)
+		select {
+		case <-old.released:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+}
+
+// tryOpenData is one attempt of openData. It returns the handle; or an
+// idle previous handle to wait for (when waited is false); or an error.
+func (st *stream) tryOpenData(ctx context.Context, flags uint32, waited bool) (*dataHandle, *dataHandle, error) {
 	st.opMu.Lock()
 	defer st.opMu.Unlock()
 	st.mu.Lock()
-	open, busy, shut := st.open, st.data != nil, st.shut
+	open, cur, shut := st.open, st.data, st.shut
 	st.mu.Unlock()
 	switch {
 	case shut:
-		return nil, pcm.Errorf(syscall.ENODEV, "%s: the card is being unmounted", st.name)
-	case busy:
-		return nil, pcm.Errorf(syscall.EBUSY, "%s data is already open", st.name)
+		return nil, nil, pcm.Errorf(syscall.ENODEV, "%s: the card is being unmounted", st.name)
+	case cur != nil && cur.idle.Load() && !waited:
+		return nil, cur, nil
+	case cur != nil:
+		return nil, nil, pcm.Errorf(syscall.EBUSY, "%s data is already open", st.name)
 	case !open:
-		return nil, st.errNotOpen()
+		return nil, nil, st.errNotOpen()
 	}
 	switch st.sub.State() {
 	case pcm.StateOpen:
-		return nil, st.errNotOpen()
+		return nil, nil, st.errNotOpen()
 	case pcm.StateSetup, pcm.StateXRun:
 		if err := st.sub.Prepare(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	h := &dataHandle{st: st, nonblock: flags&syscall.O_NONBLOCK != 0}
+	h := &dataHandle{st: st, nonblock: flags&syscall.O_NONBLOCK != 0, released: make(chan struct{})}
 	var pid uint32
 	if c, ok := ctx.(*fuse.Context); ok {
 		pid = c.Caller.Pid
@@ -93,7 +131,7 @@ func (st *stream) openData(ctx context.Context, flags uint32) (*dataHandle, erro
 	st.data = h
 	st.ownerPid = pid
 	st.mu.Unlock()
-	return h, nil
+	return h, nil, nil
 }
 
 // flags updates the handle's O_NONBLOCK from the request. Precondition:
@@ -126,6 +164,7 @@ func (h *dataHandle) write(ctx context.Context, data []byte) (int, error) {
 	if st.dir != pcm.Playback {
 		return 0, pcm.Errorf(syscall.EINVAL, "capture data cannot be written")
 	}
+	h.idle.Store(false)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.flagsLocked(ctx)
@@ -193,6 +232,7 @@ func (h *dataHandle) read(ctx context.Context, dest []byte) (int, error) {
 	if st.dir != pcm.Capture {
 		return 0, pcm.Errorf(syscall.EINVAL, "playback data cannot be read")
 	}
+	h.idle.Store(false)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.flagsLocked(ctx)
@@ -217,7 +257,11 @@ func (h *dataHandle) read(ctx context.Context, dest []byte) (int, error) {
 // discarded.
 func (n *dataNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	h, ok := f.(*dataHandle)
-	if !ok || h.st.dir != pcm.Playback {
+	if !ok {
+		return 0
+	}
+	defer h.idle.Store(true)
+	if h.st.dir != pcm.Playback {
 		return 0
 	}
 	h.mu.Lock()
@@ -252,6 +296,7 @@ func (n *dataNode) Release(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	if !ok {
 		return 0
 	}
+	defer close(h.released)
 	st := h.st
 	st.opMu.Lock()
 	defer st.opMu.Unlock()
