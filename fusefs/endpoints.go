@@ -5,6 +5,7 @@ import (
 
 	"github.com/vsnd/vsnd/pcm"
 	"github.com/vsnd/vsnd/pcm/endpoint"
+	"github.com/vsnd/vsnd/pcm/mixer"
 	"github.com/vsnd/vsnd/timer"
 )
 
@@ -42,7 +43,7 @@ func (st *stream) setEndpoint(spec string) error {
 		if err != nil {
 			return err
 		}
-		st.sub.SetSink(k)
+		st.sub.SetSink(mixer.GainSink(k, st.mixer()))
 		canon = ss.String()
 	} else {
 		ss, err := endpoint.ParseSource(spec)
@@ -53,7 +54,7 @@ func (st *stream) setEndpoint(spec string) error {
 		if err != nil {
 			return err
 		}
-		st.sub.SetSource(r)
+		st.sub.SetSource(mixer.GainSource(r, st.mixer()))
 		canon = ss.String()
 	}
 	st.mu.Lock()
@@ -67,3 +68,6 @@ func (st *stream) setEndpoint(spec string) error {
 func newBackend(src timer.Source) pcm.Backend {
 	return pcm.Backend{Clock: src, NewDriver: func() pcm.Driver { return pcm.NewVirtualDriver(src) }}
 }
+
+// mixer is the mixer of the stream's card.
+func (st *stream) mixer() *mixer.Mixer { return st.srv.mixers[st.dev.Card.Number] }

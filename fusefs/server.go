@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/pcm/mixer"
 	"github.com/vsnd/vsnd/timer"
 )
 
@@ -42,15 +43,16 @@ const FsType = "fuse.vsnd"
 
 // Server is a mounted card tree.
 type Server struct {
-	dir     string        // immutable: absolute mount point
-	log     *slog.Logger  // immutable
-	cards   []*pcm.Card   // immutable
-	streams []*stream     // immutable: every substream, in tree order
-	fuse    *fuse.Server  // immutable
-	raw     *flagsFS      // immutable: the raw filesystem, for request flags
-	hr      *timer.HR     // immutable: the source Mount created, or nil
-	connDev uint64        // immutable: st_dev of the mount, names /sys/fs/fuse/connections/N
-	done    chan struct{} // closed when Wait's cleanup has run
+	dir     string         // immutable: absolute mount point
+	log     *slog.Logger   // immutable
+	cards   []*pcm.Card    // immutable
+	mixers  []*mixer.Mixer // immutable: the mixer of each card, by card number
+	streams []*stream      // immutable: every substream, in tree order
+	fuse    *fuse.Server   // immutable
+	raw     *flagsFS       // immutable: the raw filesystem, for request flags
+	hr      *timer.HR      // immutable: the source Mount created, or nil
+	connDev uint64         // immutable: st_dev of the mount, names /sys/fs/fuse/connections/N
+	done    chan struct{}  // closed when Wait's cleanup has run
 
 	stopOnce sync.Once // runs stopStreams once
 	waitOnce sync.Once // runs the post-serve cleanup once
@@ -98,6 +100,10 @@ func Mount(o Options) (*Server, error) {
 			return nil, err
 		}
 		s.cards = append(s.cards, c)
+		// The card's mixer: its gains apply to every sink and source of
+		// the card (mixer.GainSink/GainSource, bit-exact at 0 dB); the
+		// ALSA control node and the OSS mixer are views of it.
+		s.mixers = append(s.mixers, mixer.Default())
 		for _, d := range c.Devices {
 			for st := pcm.Playback; st <= pcm.Capture; st++ {
 				spec := l.sinks[d.Number]

@@ -58,7 +58,8 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 		r.addFile(ctx, sub, "data", &dataNode{st: ss})
 	}
 	dev := r.addDir(ctx, &r.Inode, "dev")
-	r.addDir(ctx, dev, "snd")
+	r.addALSANodes(ctx, r.addDir(ctx, dev, "snd"))
+	r.addOSSNodes(ctx, dev)
 }
 
 func (r *rootNode) addDir(ctx context.Context, parent *fs.Inode, name string) *fs.Inode {
