@@ -1,7 +1,11 @@
 package fusefs
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -251,10 +255,11 @@ func (h *dataHandle) read(ctx context.Context, dest []byte) (int, error) {
 
 // Flush implements fs.NodeFlusher: close(2) of a descriptor. If playback
 // frames were written since the last flush, drain them: the close blocks
-// until they have played (like OSS's close), so `cat f > data` returns when
-// the sound has ended and the tail is not lost. A non-blocking file, or a
-// signal (a killed writer), drops instead. An incomplete trailing frame is
-// discarded.
+// until they have played (like OSS's close, snd_pcm_oss_release ->
+// snd_pcm_oss_sync), so `cat f > data` returns when the sound has ended and
+// the tail is not lost. A non-blocking file drops instead, and so does a
+// closer that is exiting (killed): see drainOnClose. An incomplete trailing
+// frame is discarded.
 func (n *dataNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	h, ok := f.(*dataHandle)
 	if !ok {
@@ -276,7 +281,7 @@ func (n *dataNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 		if err := st.sub.Drop(); err != nil {
 			st.fail("close data: drop", err)
 		}
-	} else if err := st.sub.Drain(ctx, false); err != nil {
+	} else if err := st.drainOnClose(ctx); err != nil {
 		st.fail("close data: drain", err)
 		if err := st.sub.Drop(); err != nil {
 			st.fail("close data: drop", err)
@@ -286,6 +291,51 @@ func (n *dataNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	st.ok("close data")
 	return 0
 }
+
+// drainOnClose drains for a closing writer. A signal interrupts the
+// FLUSH (its context ends); if the closer is exiting (SIGKILL, or a fatal
+// signal: the kernel closes its files) the drain stops there and the
+// caller drops. A live closer that merely handles a signal (dd's SIGUSR1)
+// keeps draining: losing the tail because of a progress report would be
+// wrong. The core bounds every drain by the buffer's play-out time, so
+// this never blocks for long.
+func (st *stream) drainOnClose(ctx context.Context) error {
+	err := st.sub.Drain(ctx, false)
+	if pcm.Errno(err) == syscall.EINTR && ctx.Err() != nil && !callerExiting(ctx) {
+		st.ok("close data: drain interrupted by a handled signal; draining on")
+		err = st.sub.Drain(context.Background(), false)
+	}
+	return err
+}
+
+// callerExiting reports whether the process that made the request is
+// exiting: its task flags (the 9th field of /proc/PID/stat) have PF_EXITING,
+// or it is gone. FUSE reports the caller's thread id in the daemon's pid
+// namespace.
+func callerExiting(ctx context.Context) bool {
+	c, ok := ctx.(*fuse.Context)
+	if !ok || c.Caller.Pid == 0 {
+		return true
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(int(c.Caller.Pid)) + "/stat")
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return true
+	}
+	f := strings.Fields(string(b[i+1:])) // state ppid pgrp session tty_nr tpgid flags ...
+	if len(f) < 7 {
+		return true
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err != nil || flags&pfExiting != 0 || f[0] == "Z" || f[0] == "X"
+}
+
+// pfExiting is PF_EXITING (include/linux/sched.h): set by do_exit before it
+// closes the task's files.
+const pfExiting = 0x00000004
 
 // Release implements fs.NodeReleaser: the last descriptor is gone (also
 // when the kernel closes a killed process's files). Whatever still runs is

@@ -170,12 +170,17 @@ func (st *stream) shutdown() {
 	st.env.closeStream(st)
 }
 
+// attached reports whether any face (this one, ALSA, OSS) holds the
+// substream: the read-side files show the substream, whoever opened it,
+// as /proc/asound does.
+func (st *stream) attached() bool { return st.dev.Attached(st.dir, st.num) }
+
 // statusText is the status file.
 func (st *stream) statusText() string {
 	st.mu.Lock()
-	open, pid, spec := st.open, st.ownerPid, st.spec
+	pid, spec := st.ownerPid, st.spec
 	st.mu.Unlock()
-	if !open {
+	if !st.attached() {
 		return "closed\n"
 	}
 	status, err := st.sub.Status()
@@ -187,7 +192,7 @@ func (st *stream) statusText() string {
 
 // hwParamsText is the read side of hw_params.
 func (st *stream) hwParamsText() string {
-	if !st.isOpen() {
+	if !st.attached() {
 		return "closed\n"
 	}
 	c, ok := st.sub.Config()
@@ -199,7 +204,7 @@ func (st *stream) hwParamsText() string {
 
 // swParamsText is the read side of sw_params.
 func (st *stream) swParamsText() string {
-	if !st.isOpen() {
+	if !st.attached() {
 		return "closed\n"
 	}
 	if st.sub.State() == pcm.StateOpen {

@@ -383,3 +383,69 @@ func TestEightStreamsRealTime(t *testing.T) {
 		}
 	}
 }
+
+// Signals that interrupt a blocked write (FUSE INTERRUPT) end it with the
+// bytes accepted so far; the writer goes on from there and nothing is lost
+// or doubled. dd reports SIGUSR1 and carries on, writing the rest of a
+// short write.
+func TestInterruptedWritesKeepEveryByte(t *testing.T) {
+	if _, err := exec.LookPath("dd"); err != nil {
+		t.Skip("no dd")
+	}
+	wavDir := t.TempDir()
+	d := startDaemon(t, "--sink", "wav:"+wavDir+"/")
+	s := sub(d.dir, 0, 0, false, 0)
+	mustCtl(t, s+"/hw_params", stereoS16+" period_size=1024 buffer_size=4096")
+	raw := filepath.Join(t.TempDir(), "in.raw")
+	audio := noise(3*bytesPerS/2, 5) // 1.5 s
+	if err := os.WriteFile(raw, audio, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	dd := exec.Command("dd", "if="+raw, "of="+s+"/data", "bs=65536")
+	dd.Stderr = &stderr
+	start := time.Now()
+	if err := dd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- dd.Wait() }()
+	signals := 0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("dd: %v: %s", err, stderr.String())
+			}
+			break wait
+		case <-tick.C:
+			if dd.Process.Signal(syscall.SIGUSR1) == nil {
+				signals++
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("dd did not finish")
+		}
+	}
+	checkPace(t, "dd with SIGUSR1s", time.Since(start), 1500*time.Millisecond)
+	out := stderr.String()
+	t.Logf("%d SIGUSR1 sent; dd's last report: %q", signals, lastLines(out, 3))
+	if signals < 10 {
+		t.Errorf("only %d signals reached dd while it played", signals)
+	}
+	mustCtl(t, s+"/hw_free", "1")
+	files := wavFiles(t, wavDir)
+	if len(files) != 1 {
+		t.Fatalf("WAV files: %v", files)
+	}
+	if err := sameBytes(readWAV(t, files[0]).data, audio); err != nil {
+		t.Errorf("WAV data after interrupted writes: %v", err)
+	}
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[max(0, len(l)-n):], " | ")
+}
