@@ -76,11 +76,16 @@
 //   - close (FUSE FLUSH) of playback data that was written drains: close(2)
 //     returns when the queued sound has played, so `cat f > data` ends with
 //     the sound and a program can write, close and lose nothing. A
-//     non-blocking file, or a closer that is killed or interrupted, drops
-//     instead. The stream is then in SETUP, ready for the next open.
+//     non-blocking file, or a closer that is exiting (killed: PF_EXITING in
+//     /proc/PID/stat), drops instead; a signal the closer handles does not
+//     cut the tail (the core bounds the drain by the buffer's play-out
+//     time). The stream is then in SETUP, ready for the next open.
 //   - release (the last descriptor gone, also when the kernel closes the
 //     files of a SIGKILLed process) drops whatever still runs, never
-//     waiting, and frees the data file for the next opener.
+//     waiting, and frees the data file for the next opener. RELEASE comes
+//     asynchronously after close(2) returns, so an open that finds the
+//     previous open closed (flushed, unused since) waits up to 2 s for its
+//     RELEASE instead of answering EBUSY.
 //
 // So a shell can play a raw file:
 //
