@@ -50,6 +50,7 @@ type Server struct {
 	streams []*stream      // immutable: every substream, in tree order
 	fuse    *fuse.Server   // immutable
 	raw     *flagsFS       // immutable: the raw filesystem, for request flags
+	oss     *ossFace       // immutable once the tree is built (OnAdd, before serving): the OSS face
 	hr      *timer.HR      // immutable: the source Mount created, or nil
 	connDev uint64         // immutable: st_dev of the mount, names /sys/fs/fuse/connections/N
 	done    chan struct{}  // closed when Wait's cleanup has run
@@ -262,6 +263,7 @@ func (s *Server) stopStreams() {
 				st.shutdown()
 			}()
 		}
+		s.oss.shutdown() // the substreams open dsp files hold
 		wg.Wait()
 		s.log.Info("streams stopped", "dir", s.dir)
 	})
