@@ -47,6 +47,7 @@ type Server struct {
 	log     *slog.Logger   // immutable
 	cards   []*pcm.Card    // immutable
 	mixers  []*mixer.Mixer // immutable: the mixer of each card, by card number
+	alsa    *alsaFace      // immutable: the ALSA face of dev/snd (alsa_face.go)
 	streams []*stream      // immutable: every substream, in tree order
 	fuse    *fuse.Server   // immutable
 	raw     *flagsFS       // immutable: the raw filesystem, for request flags
@@ -123,13 +124,17 @@ func Mount(o Options) (*Server, error) {
 		}
 	}
 
+	if s.alsa, err = newALSAFace(s); err != nil {
+		s.closeTimer()
+		return nil, err
+	}
 	root := &rootNode{srv: s}
 	sec := time.Second
-	raw := &flagsFS{RawFileSystem: fs.NewNodeFS(root, &fs.Options{
+	raw := &flagsFS{RawFileSystem: s.alsa.rawFS(fs.NewNodeFS(root, &fs.Options{
 		EntryTimeout: &sec,
 		AttrTimeout:  &sec,
 		Logger:       slogStd(lg),
-	})}
+	}))}
 	s.raw = raw
 	mo := &fuse.MountOptions{
 		AllowOther:    true,
@@ -255,6 +260,7 @@ func (s *Server) abortConn() bool {
 // streams are dropped (not drained), hw params freed, sinks closed.
 func (s *Server) stopStreams() {
 	s.stopOnce.Do(func() {
+		s.alsa.shutdown()
 		var wg sync.WaitGroup
 		for _, st := range s.streams {
 			wg.Add(1)
