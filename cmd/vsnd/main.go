@@ -3,6 +3,7 @@
 //	vsnd mount [flags] DIR   mount a card tree on DIR and serve until SIGINT/SIGTERM
 //	vsnd umount DIR          stop the daemon serving DIR and unmount it
 //	vsnd status DIR          summarize every stream of the mount on DIR
+//	vsnd run [flags] -- CMD  run CMD with the card on /dev/snd (private mount namespace)
 //
 // The command only parses its arguments; the work is in package fusefs.
 package main
@@ -19,12 +20,15 @@ import (
 	"time"
 
 	"github.com/vsnd/vsnd/fusefs"
+	"github.com/vsnd/vsnd/fusefs/nsrun"
 )
 
 const usage = `usage:
   vsnd mount [flags] DIR   mount a card tree on DIR (serves until SIGINT/SIGTERM)
   vsnd umount DIR          stop the daemon serving DIR and unmount it
   vsnd status DIR          summarize every stream of the mount on DIR
+  vsnd run [flags] [--mount DIR] -- CMD [ARGS...]
+                           run CMD with the card as /dev/snd (see "vsnd run -h")
 run "vsnd mount -h" for the mount flags`
 
 func main() {
@@ -43,6 +47,10 @@ func run(args []string) int {
 		return umount(args[1:])
 	case "status":
 		return status(args[1:])
+	case "run":
+		return runCommand(args[1:])
+	case nsrun.HelperArg:
+		return nsrun.Helper(args[1:])
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return 0
