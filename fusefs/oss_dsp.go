@@ -131,8 +131,9 @@ func (n *dspNode) Ioctl(ctx context.Context, f fs.FileHandle, cmd uint32, arg ui
 // sync, a file that played something drains before close returns: the
 // tail of the sound is not lost and `close` returns when it has played.
 // A non-blocking file (as last seen, or by SNDCTL_DSP_NONBLOCK) does not
-// wait: its RELEASE drops what is queued. A killed closer (FUSE interrupt)
-// stops waiting.
+// wait: its RELEASE drops what is queued. A closer that is exiting
+// (killed: its FLUSH is interrupted) stops waiting; one that merely
+// handles a signal drains on, as the data file does (drainOnClose).
 func (n *dspNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	h, ok := f.(*dspHandle)
 	if !ok {
@@ -142,7 +143,12 @@ func (n *dspNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	if !h.written.Swap(false) || h.nonblock.Load() || h.dsp.Nonblock() {
 		return 0
 	}
-	if err := h.dsp.Sync(ctx); err != nil {
+	err := h.dsp.Sync(ctx)
+	if pcm.Errno(err) == syscall.EINTR && ctx.Err() != nil && !callerExiting(ctx) {
+		n.face.ok(n.name, "close: sync interrupted by a handled signal; syncing on")
+		err = h.dsp.Sync(context.Background())
+	}
+	if err != nil {
 		n.face.fail(n.name, "close: sync", err)
 	}
 	return 0
