@@ -2,7 +2,9 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vsnd/vsnd/fusefs"
 	"github.com/vsnd/vsnd/fusefs/oss"
 )
 
@@ -265,4 +268,89 @@ dev.close()
 	if _, err := os.Stat(filepath.Join("/dev", "dsp")); err == nil {
 		t.Logf("note: this host has its own /dev/dsp; vsnd run hid it")
 	}
+}
+
+// The OSS files are named as the kernel's OSS emulation names them: dsp,
+// adsp (PCM devices 0 and 1) and mixer per card, card N with suffix N; each
+// reaches its own card and device.
+func TestOSSNodeNames(t *testing.T) {
+	_, dir := testMount(t, fusefs.Config{Cards: 2, Devices: 3})
+	ents, err := os.ReadDir(dir + "/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Name() != "snd" {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"adsp", "adsp1", "dsp", "dsp1", "mixer", "mixer1"}; !slices.Equal(names, want) {
+		t.Fatalf("dev/ holds %v, want %v", names, want)
+	}
+	for _, c := range []struct {
+		node      string
+		card, dev int
+	}{{"dsp", 0, 0}, {"adsp", 0, 1}, {"dsp1", 1, 0}, {"adsp1", 1, 1}} {
+		fd := ossOpen(t, dir+"/dev/"+c.node, syscall.O_WRONLY)
+		ossSetup48k(t, fd, 2)
+		if n, err := syscall.Write(fd, make([]byte, 4*16384)); err != nil || n != 4*16384 {
+			t.Fatalf("write %s: %d, %v", c.node, n, err)
+		}
+		status := readText(t, sub(dir, c.card, c.dev, false, 0)+"/status")
+		syscall.Close(fd)
+		if !strings.Contains(status, "RUNNING") {
+			t.Errorf("after writing dev/%s, card%d/pcm%dp/sub0/status:\n%s", c.node, c.card, c.dev, status)
+		}
+	}
+}
+
+// Unmounting while a program plays through dsp releases its substream: the
+// WAV file is complete and the program's blocked write ends.
+func TestOSSUnmountWithOpenDevice(t *testing.T) {
+	py := needPython(t)
+	wavDir := t.TempDir()
+	srv, dir := testMount(t, fusefs.Config{Sink: "wav:" + wavDir + "/"})
+	script := `
+import ossaudiodev, sys
+dev = ossaudiodev.open(sys.argv[1], 'w')
+dev.setparameters(ossaudiodev.AFMT_S16_LE, 2, 48000, True)
+print('playing', flush=True)
+try:
+    dev.writeall(bytes(10 * 192000))
+except OSError as e:
+    print('write:', e, flush=True)
+`
+	cmd := exec.Command(py, "-W", "ignore", "-c", script, dir+"/dev/dsp")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-exited
+	}()
+	waitFor(t, "the client to play", 10*time.Second, func() bool {
+		return strings.Contains(readText(t, sub(dir, 0, 0, false, 0)+"/status"), "RUNNING")
+	})
+	if err := srv.Unmount(); err != nil {
+		t.Fatalf("Unmount: %v", err)
+	}
+	select {
+	case <-exited:
+		exited <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client's write did not end within 10 s of the unmount")
+	}
+	t.Logf("client after the unmount: %s", strings.TrimSpace(out.String()))
+	files := wavFiles(t, wavDir)
+	if len(files) != 1 {
+		t.Fatalf("WAV files: %v", files)
+	}
+	w := readWAV(t, files[0]) // fails unless the header is final
+	t.Logf("WAV complete: %d bytes", len(w.data))
 }
