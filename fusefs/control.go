@@ -110,16 +110,15 @@ func (n *actionNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off
 	return h.read(dest, off), 0
 }
 
-// Write implements fs.NodeWriter: perform the action. A drain honours the
-// file's O_NONBLOCK (EAGAIN, as SNDRV_PCM_IOCTL_DRAIN on a non-blocking
-// file) and the caller's signals (the request context).
+// Write implements fs.NodeWriter: perform the action. A drain waits for
+// the queued audio whatever the file's O_NONBLOCK: Go's os.OpenFile makes
+// every FUSE file non-blocking (it enters the runtime poller), and an
+// EAGAIN there would park the writer forever, since go-fuse has no FUSE
+// poll to wake it. The caller's signals end the wait (the request
+// context).
 func (n *actionNode) Write(ctx context.Context, f fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
-	nonblock := false
-	if fl, ok := n.st.srv.raw.requestFlags(ctx); ok {
-		nonblock = fl&syscall.O_NONBLOCK != 0
-	}
 	arg := strings.TrimSpace(string(data))
-	if err := n.st.control(ctx, n.act, arg, nonblock); err != nil {
+	if err := n.st.control(ctx, n.act, arg); err != nil {
 		op := n.act.String()
 		if n.act == actTrigger {
 			op += " " + arg

@@ -26,7 +26,11 @@
 // # Control files
 //
 // Every write to a control file is one request, performed before write(2)
-// returns: `echo start > trigger`. Params are key=value pairs separated by
+// returns: `echo start > trigger`. Writes wait as the kernel's ioctl would
+// (prepare and hw_params for sync_stop, drain for the queued audio) and
+// ignore O_NONBLOCK: Go's os.OpenFile makes every FUSE file non-blocking,
+// and an EAGAIN would leave it waiting forever for a poll event go-fuse
+// cannot send. Signals end a wait (FUSE INTERRUPT). Params are key=value pairs separated by
 // blanks, commas or newlines:
 //
 //	echo format=S16_LE rate=48000 channels=2 > hw_params

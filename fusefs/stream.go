@@ -269,7 +269,7 @@ func (st *stream) setSWParams(text string) error {
 // control performs a write of prepare, hw_free or trigger. Drain waits
 // for the audio without holding opMu, so stop from another writer can end
 // it.
-func (st *stream) control(ctx context.Context, a action, arg string, nonblock bool) error {
+func (st *stream) control(ctx context.Context, a action, arg string) error {
 	cmd, n, err := parseCommand(a, arg)
 	if err != nil {
 		return err
@@ -278,7 +278,7 @@ func (st *stream) control(ctx context.Context, a action, arg string, nonblock bo
 		if !st.isOpen() {
 			return st.errNotOpen()
 		}
-		return st.sub.Drain(ctx, nonblock)
+		return st.sub.Drain(ctx, false)
 	}
 	st.opMu.Lock()
 	defer st.opMu.Unlock()

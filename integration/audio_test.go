@@ -81,8 +81,12 @@ func TestShellCatPlaysBitExactInRealTime(t *testing.T) {
 // loses nothing and takes real time.
 func TestGoWriterPlaysBitExact(t *testing.T) {
 	wavDir := t.TempDir()
-	_, dir := testMount(t, fusefs.Config{Sink: "wav:" + wavDir + "/"})
+	_, dir := testMount(t, fusefs.Config{})
 	s := sub(dir, 0, 0, false, 0)
+	mustCtl(t, s+"/sink", "wav:"+wavDir+"/") // switched through the file
+	if got := readText(t, s+"/sink"); got != "wav:"+wavDir+"/\n" {
+		t.Errorf("sink reads %q", got)
+	}
 	mustCtl(t, s+"/hw_params", stereoS16+" period_size=1024 buffer_size=4096")
 	audio := noise(3*bytesPerS/2, 2) // 1.5 s
 	f, err := openData(s+"/data", os.O_WRONLY)

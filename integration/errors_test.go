@@ -178,3 +178,108 @@ func TestDataErrors(t *testing.T) {
 	}
 	cf.Close()
 }
+
+// O_NONBLOCK changed with fcntl after open takes effect: the kernel never
+// forwards F_SETFL, but each WRITE carries the file's current flags.
+func TestFcntlNonblockIsHonoured(t *testing.T) {
+	_, dir := testMount(t, fusefs.Config{})
+	p := sub(dir, 0, 0, false, 0)
+	mustCtl(t, p+"/hw_params", stereoS16+" period_size=1024 buffer_size=4096")
+	big := make([]byte, 8192*frameBytes) // two buffers
+
+	// Opened non-blocking, then made blocking (python's ossaudiodev,
+	// alsa-lib): a write of two buffers must block until all is queued.
+	fd, err := syscall.Open(p+"/data", syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err := syscall.Write(fd, big)
+	if err != nil || n != len(big) {
+		t.Errorf("blocking write after clearing O_NONBLOCK: %d of %d bytes, %v", n, len(big), err)
+	}
+	t.Logf("write of two buffers took %v", time.Since(start).Round(time.Millisecond))
+
+	// Now non-blocking again: paused and full, EAGAIN.
+	if err := setNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	mustCtl(t, p+"/trigger", "pause")
+	syscall.Write(fd, big) // the room that opened before the pause
+	if _, err := syscall.Write(fd, big); errnoOf(err) != syscall.EAGAIN {
+		t.Errorf("write after setting O_NONBLOCK: %v, want EAGAIN", err)
+	}
+	syscall.Close(fd)
+}
+
+func setNonblock(fd int, on bool) error {
+	fl, err := fcntl(fd, syscall.F_GETFL, 0)
+	if err != nil {
+		return err
+	}
+	if on {
+		fl |= syscall.O_NONBLOCK
+	} else {
+		fl &^= syscall.O_NONBLOCK
+	}
+	_, err = fcntl(fd, syscall.F_SETFL, fl)
+	return err
+}
+
+func fcntl(fd, cmd, arg int) (int, error) {
+	r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// A blocking drain through the trigger file waits for the queued audio.
+func TestTriggerDrainWaits(t *testing.T) {
+	_, dir := testMount(t, fusefs.Config{})
+	p := sub(dir, 0, 0, false, 0)
+	// 500 ms buffer; the drain ends at the period interrupt after the last
+	// frame, so short periods keep the measured time close to the audio.
+	mustCtl(t, p+"/hw_params", stereoS16+" period_size=480 buffer_size=24000")
+	f, err := openData(p+"/data", os.O_WRONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	start := time.Now()
+	if _, err := f.Write(make([]byte, bytesPerS*3/10)); err != nil { // 0.3 s: fits the buffer
+		t.Fatal(err)
+	}
+	mustCtl(t, p+"/trigger", "drain")
+	checkPace(t, "write+drain", time.Since(start), 300*time.Millisecond)
+	if st := readText(t, p+"/status"); !strings.Contains(st, "state: SETUP") {
+		t.Errorf("after drain: %s", st)
+	}
+}
+
+// A substream another face holds answers EBUSY to the native face.
+func TestSubstreamHeldElsewhereIsBusy(t *testing.T) {
+	srv, dir := testMount(t, fusefs.Config{})
+	d := srv.Cards()[0].Devices[0]
+	s, err := d.Open(0, 0) // as the ALSA face would
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sub(dir, 0, 0, false, 0)
+	if e := writeCtl(t, p+"/hw_params", stereoS16); e != syscall.EBUSY {
+		t.Errorf("hw_params on a substream held elsewhere: %v, want EBUSY", errName(e))
+	}
+	if got := readText(t, p+"/hw_params"); got != "no setup\n" {
+		t.Errorf("hw_params of a substream held elsewhere in OPEN: %q", got)
+	}
+	if got := readText(t, p+"/info"); !strings.Contains(got, "subdevices_avail: 0\n") {
+		t.Errorf("info: %s", got)
+	}
+	if err := d.Close(s); err != nil {
+		t.Fatal(err)
+	}
+	mustCtl(t, p+"/hw_params", stereoS16)
+}
