@@ -266,6 +266,13 @@ func TestKilledWriterFreesSubstream(t *testing.T) {
 	if _, err := openData(s+"/data", os.O_WRONLY); errnoOf(err) != syscall.EBUSY {
 		t.Errorf("second opener while the writer runs: %v, want EBUSY", err)
 	}
+	out, err := vsnd(t, "status", d.dir)
+	if err != nil || !strings.Contains(out, "card0/pcm0p/sub0       RUNNING   S16_LE 2ch 48000Hz period 6000 buffer 24000 | hw_ptr ") {
+		t.Errorf("vsnd status while playing: %v\n%s", err, out)
+	}
+	if pid := strconv.Itoa(cmd.Process.Pid); !strings.Contains(readText(t, s+"/status"), "owner_pid   : "+pid+"\n") {
+		t.Errorf("status does not name the writer %s as owner:\n%s", pid, readText(t, s+"/status"))
+	}
 	killed := time.Now()
 	cmd.Process.Signal(syscall.SIGKILL)
 	done := make(chan error, 1)
