@@ -38,6 +38,7 @@ var (
 type dspHandle struct {
 	node *dspNode // immutable
 	dsp  *oss.DSP // immutable
+	mode uint32   // immutable: the access mode it was opened with (O_ACCMODE bits)
 
 	// nonblock is O_NONBLOCK as the last READ or WRITE carried it (the
 	// open flags until then). Each transfer uses its own request's flags;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -67,8 +68,8 @@ func (f *ossFace) openDSP(ctx context.Context, n *dspNode, flags uint32) (*dspHa
 }
 
 // tryOpenDSP is one attempt of openDSP: the handle; or, on EBUSY when
-// waited is false, an idle handle on the same device to wait for; or an
-// error.
+// waited is false, an idle handle on the same device holding a direction
+// the open wants, to wait for; or an error.
 func (f *ossFace) tryOpenDSP(n *dspNode, flags uint32, waited bool) (*dspHandle, *dspHandle, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -84,14 +85,15 @@ func (f *ossFace) tryOpenDSP(n *dspNode, flags uint32, waited bool) (*dspHandle,
 	if err != nil {
 		if errors.Is(err, syscall.EBUSY) && !waited {
 			for h := range f.handles {
-				if h.node.dev == n.dev && h.idle.Load() {
+				shares := wantsWrite(flags) && wantsWrite(h.mode) || wantsRead(flags) && wantsRead(h.mode)
+				if h.node.dev == n.dev && shares && h.idle.Load() {
 					return nil, h, nil
 				}
 			}
 		}
 		return nil, nil, err
 	}
-	h := &dspHandle{node: n, dsp: d, released: make(chan struct{})}
+	h := &dspHandle{node: n, dsp: d, mode: accMode(flags), released: make(chan struct{})}
 	h.nonblock.Store(flags&syscall.O_NONBLOCK != 0)
 	f.handles[h] = struct{}{}
 	return h, nil, nil
@@ -136,7 +138,7 @@ func (f *ossFace) fail(name, op string, err error) syscall.Errno {
 	if errno == 0 {
 		return 0
 	}
-	if errno == syscall.EAGAIN || errno == syscall.EINTR || len(op) > 5 && op[:5] == "ioctl" {
+	if errno == syscall.EAGAIN || errno == syscall.EINTR || strings.HasPrefix(op, "ioctl") {
 		f.srv.log.Debug("oss operation", "node", name, "op", op, "err", err)
 	} else {
 		f.srv.log.Warn("oss operation failed", "node", name, "op", op, "err", err)

@@ -165,6 +165,14 @@ func TestOSSPlaybackFileSemantics(t *testing.T) {
 	t.Logf("close of a non-blocking file with 0.7 s queued took %v", time.Since(start).Round(time.Millisecond))
 	fd2 := ossOpen(t, dsp, syscall.O_WRONLY)
 	syscall.Close(fd2)
+
+	// close(2) returns before the kernel's RELEASE reaches the daemon;
+	// an immediate reopen waits for it instead of answering EBUSY.
+	for range 20 {
+		fd2 = ossOpen(t, dsp, syscall.O_WRONLY)
+		ossSetup48k(t, fd2, 2)
+		syscall.Close(fd2)
+	}
 }
 
 // O_RDWR takes a playback and a capture substream; other openers get
