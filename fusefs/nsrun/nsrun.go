@@ -62,8 +62,10 @@ func Command(dir string, argv []string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(filepath.Join(abs, "dev", "snd")); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("nsrun: %s is not a vsnd mount (no dev/snd)", dir)
+	if fi, err := os.Stat(filepath.Join(abs, "dev", "snd")); err != nil {
+		return nil, fmt.Errorf("nsrun: %s is not a vsnd mount: %w", dir, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("nsrun: %s is not a vsnd mount (dev/snd is no directory)", dir)
 	}
 	exe, err := os.Executable()
 	if err != nil {
