@@ -113,3 +113,28 @@ func TestMMapClient(t *testing.T) {
 	_, err = f.s.Write(bg, pattern(c, 0, 1), true)
 	wantErrno(t, "Write on MMAP access", err, syscall.EINVAL)
 }
+
+// TestPositionIsDriftFree runs 44.1 kHz (a period of 5.8049886... ms,
+// not a whole number of nanoseconds) for two minutes of fake time in 7 ms
+// steps: hw_ptr must equal elapsed*rate exactly, as dummy.c computes the
+// position from the clock instead of counting periods.
+func TestPositionIsDriftFree(t *testing.T) {
+	c := stereo48k
+	c.rate = 44100
+	f := newFixture(t, Playback).setup(c)
+	p, _ := f.s.CurrentSWParams()
+	p.StopThreshold = p.Boundary // free-running: no xrun
+	f.must("SWParams", f.s.SWParams(&p))
+	f.must("Prepare", f.s.Prepare())
+	f.write(pattern(c, 0, 1024))
+	start := f.fake.Now()
+	const step = 7 * time.Millisecond
+	for f.fake.Now()-start < 2*time.Minute {
+		f.fake.Advance(step)
+	}
+	elapsed := f.fake.Now() - start
+	want := uint64(elapsed) * 44100 / uint64(time.Second)
+	if st := f.status(); st.HWPtr != want {
+		t.Fatalf("after %v: hw_ptr %d, want %d (elapsed x rate)", elapsed, st.HWPtr, want)
+	}
+}
