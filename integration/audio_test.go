@@ -188,7 +188,7 @@ func hwPtr(t testing.TB, s string) int {
 // carries the played frames to the capture stream bit-exact.
 //
 // The capture joins a running playback: its source opens at hw_params
-// (discarding what the pipe held) and the capture starts three playback
+// (discarding what the pipe held) and the capture starts eight playback
 // periods later, so the pipe is ahead of it. (A capture that starts first
 // runs with no backlog and records silence whenever the playback's period
 // arrives after the capture's: snd-aloop behaves the same.)
@@ -219,7 +219,7 @@ func TestLoopbackBitExact(t *testing.T) {
 	waitFor(t, "the playback to run", 10*time.Second, func() bool { return hwPtr(t, ps) >= period })
 	mustCtl(t, cs+"/hw_params", params) // the loop source opens: the pipe starts empty
 	joined := hwPtr(t, ps)
-	waitFor(t, "three playback periods", 10*time.Second, func() bool { return hwPtr(t, ps) >= joined+3*period })
+	waitFor(t, "eight playback periods", 10*time.Second, func() bool { return hwPtr(t, ps) >= joined+8*period })
 
 	cf, err := openData(cs+"/data", os.O_RDONLY)
 	if err != nil {
