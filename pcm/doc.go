@@ -110,8 +110,10 @@
 //	          on a DISCONNECTED stream but Release (snd_pcm_common_ioctl)
 //	EPIPE     XRUN: Start of an empty playback, Write/Read/HWSync in XRUN
 //	ESTRPIPE  SUSPENDED: Write/Read/HWSync
-//	EBUSY     Prepare of a running stream; hw_params/hw_free/prepare/reset
-//	          racing a transfer; Suspend with nothing to suspend; Open twice
+//	EBUSY     Prepare of a running stream; a transfer, Start or Drain while
+//	          hw_params/hw_free/prepare/reset runs (buffer_accessing; vsnd
+//	          also guards the starts); Suspend with nothing to suspend;
+//	          Open twice
 //	ENOSYS    Pause without InfoPause, Resume without InfoResume
 //	EAGAIN    non-blocking Write/Read with nothing to do, non-blocking Drain
 //	EINTR     the context ended before anything was transferred (FUSE
