@@ -277,6 +277,12 @@ func (n *dataNode) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	h.written = false
 	h.residue = h.residue[:0]
 	st := h.st
+	st.mu.Lock()
+	shut := st.shut
+	st.mu.Unlock()
+	if shut {
+		return 0 // the server released the substream; nothing to drain
+	}
 	if h.nonblock {
 		if err := st.sub.Drop(); err != nil {
 			st.fail("close data: drop", err)
