@@ -1,6 +1,7 @@
 // Package fusefs serves vsnd's cards as a FUSE filesystem: the native file
-// interface, mirroring /proc/asound but writable. (The ALSA ABI and OSS
-// faces will live in the same mount, under dev/.)
+// interface, mirroring /proc/asound but writable, and under dev/ the ALSA
+// ABI and OSS faces over the same cards. This manual is about the native
+// files and the mount; the faces have their own.
 //
 // # Layout
 //
@@ -17,7 +18,8 @@
 //	                    error        the last failed operation: time, operation, reason (errno)
 //	                    data         playback: write frames; capture: read frames
 //	                    sink         (capture: source) the endpoint SPEC, read/write
-//	DIR/dev/snd/                     reserved for the ALSA face
+//	DIR/dev/snd/                     the ALSA face (alsanodes.go, package fusefs/alsa)
+//	DIR/dev/dsp*, adsp*, mixer*      the OSS face (ossnodes.go, package fusefs/oss)
 //
 // The text formats are the kernel's (sound/core/pcm.c:
 // snd_pcm_substream_proc_hw_params_read, _sw_params_read, _status_read,
