@@ -526,3 +526,30 @@ func TestUpdateHWPtr0(t *testing.T) {
 		t.Fatalf("\"Unexpected hw_ptr\" not reported")
 	}
 }
+
+func TestDisconnectDuringHWParams(t *testing.T) {
+	fake := timer.NewFake()
+	hold := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	drv := &blockingHWParams{Driver: NewVirtualDriver(fake), hold: hold, entered: entered}
+	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(), Driver: drv, Clock: fake, Name: t.Name()})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	unblock := sync.OnceFunc(func() { close(hold) })
+	defer unblock()
+	drv.block.Store(true)
+	done := make(chan error, 1)
+	go func() { done <- s.HWParams(hwParamsFor(stereo48k)) }()
+	<-entered
+	s.Disconnect()
+	unblock()
+	wantErrno(t, "HWParams", <-done, syscall.ENODEV)
+	if st := s.State(); st != StateDisconnected {
+		t.Fatalf("state %v, want DISCONNECTED kept", st)
+	}
+	if _, ok := s.Config(); ok {
+		t.Fatalf("configuration installed on a disconnected stream")
+	}
+}

@@ -118,12 +118,22 @@ func (s *Substream) HWParams(p *HWParams) error {
 	if err == nil {
 		err = s.opts.Driver.HWParams(s, cfg)
 	}
+	if err == nil {
+		s.mu.Lock()
+		if s.state == StateDisconnected {
+			// The card went away while we worked unlocked: keep it so.
+			err = Errorf(syscall.ENODEV, "hw_params: the card was disconnected")
+		}
+		s.mu.Unlock()
+	}
 	if err != nil {
 		// The hardware might be unusable from now on: force the
 		// application to set hw_params again.
 		s.mu.Lock()
 		s.hasCfg, s.dma = false, nil
-		s.setStateLocked(StateOpen)
+		if s.state != StateDisconnected {
+			s.setStateLocked(StateOpen)
+		}
 		s.mu.Unlock()
 		s.opts.Driver.HWFree(s)
 		area.Free()
@@ -215,7 +225,9 @@ func (s *Substream) HWFree() error {
 	}
 	err = s.doHWFree()
 	s.mu.Lock()
-	s.setStateLocked(StateOpen)
+	if s.state != StateDisconnected { // disconnected meanwhile: stays so
+		s.setStateLocked(StateOpen)
+	}
 	s.mu.Unlock()
 	return err
 }
