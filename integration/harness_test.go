@@ -302,16 +302,8 @@ func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// openData opens a data file the way a Go program must: with syscall.Open
-// and os.NewFile, which keeps the descriptor blocking and out of the
-// runtime's poller. os.OpenFile would register the FUSE file with epoll
-// (FUSE files accept it) and set O_NONBLOCK; since go-fuse does not
-// support FUSE poll, the kernel reports the file always ready and a write
-// that would block parks the goroutine forever after EAGAIN.
+// openData opens a data file the way a Go program must: see
+// fusefs.OpenBlocking.
 func openData(path string, flags int) (*os.File, error) {
-	fd, err := syscall.Open(path, flags|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), path), nil
+	return fusefs.OpenBlocking(path, flags)
 }
