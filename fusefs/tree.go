@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -63,7 +64,7 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 }
 
 func (r *rootNode) addDir(ctx context.Context, parent *fs.Inode, name string) *fs.Inode {
-	ch := parent.NewPersistentInode(ctx, &fs.Inode{}, fs.StableAttr{Mode: syscall.S_IFDIR})
+	ch := parent.NewPersistentInode(ctx, &dirNode{}, fs.StableAttr{Mode: syscall.S_IFDIR})
 	parent.AddChild(name, ch, false)
 	return ch
 }
@@ -79,6 +80,32 @@ func fileAttr(out *fuse.AttrOut, mode uint32) {
 	out.Mode = syscall.S_IFREG | mode
 	out.Nlink = 1
 	out.Size = 0
+	setTimes(out)
+}
+
+// startTime stamps every file and directory: the tree is created when the
+// daemon starts and never changes shape.
+var startTime = time.Now()
+
+func setTimes(out *fuse.AttrOut) {
+	t := startTime
+	out.SetTimes(&t, &t, &t)
+}
+
+// dirNode is a directory of the tree (cardN, pcmDp, subS, dev, dev/snd):
+// its children are added once by rootNode.OnAdd.
+type dirNode struct {
+	fs.Inode
+}
+
+var _ = (fs.NodeGetattrer)((*dirNode)(nil))
+
+// Getattr implements fs.NodeGetattrer: 0755, two links, the start time.
+func (n *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = syscall.S_IFDIR | 0o755
+	out.Nlink = 2
+	setTimes(out)
+	return 0
 }
 
 // openFlags is what every open of a generated or control file answers:
