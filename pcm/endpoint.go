@@ -27,6 +27,8 @@ type Source interface {
 	// is available (loopback); it returns io.EOF when it will never produce
 	// more.
 	Read(p []byte) (int, error)
-	// Close ends the run.
+	// Close ends the run. It may be called from another goroutine while
+	// a Read is blocked (the core ends a loopback capture waiting for
+	// data this way); the blocked Read then returns io.EOF.
 	Close() error
 }
