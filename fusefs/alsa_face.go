@@ -3,6 +3,7 @@ package fusefs
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 
@@ -24,6 +25,24 @@ type alsaFace struct {
 	// go-fuse has also dropped the handle's passthrough backing file.
 	releasing map[<-chan struct{}]*alsaHandle // guarded by mu
 	shut      bool                            // guarded by mu: Unmount has begun; opens fail
+
+	ioctls    atomic.Int64 // PCM ioctls answered
+	syncs     atomic.Int64 // of which HWSYNC or SYNC_PTR with HWSYNC
+	spinWaits atomic.Int64 // requests delayed as poll spins (alsa_spin.go)
+}
+
+// ALSAStats counts the requests of the ALSA face's PCM files since the
+// mount: what a poll-spinning client costs (alsa_spin.go).
+type ALSAStats struct {
+	Ioctls    int64 // PCM ioctls answered
+	Syncs     int64 // HWSYNC and hwsyncing SYNC_PTR among them
+	SpinWaits int64 // requests delayed until the stream was ready (a poll FUSE cannot block in)
+}
+
+// ALSAStats returns the ALSA face's counters.
+func (s *Server) ALSAStats() ALSAStats {
+	f := s.alsa
+	return ALSAStats{Ioctls: f.ioctls.Load(), Syncs: f.syncs.Load(), SpinWaits: f.spinWaits.Load()}
 }
 
 // newALSAFace builds the face of every card of s, with the card's mixer

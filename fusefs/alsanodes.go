@@ -173,6 +173,7 @@ func (n *alsaPCMNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, ui
 	n.waitClosing(ctx, releaseWaitALSA, false)
 	h := &alsaPCMHandle{alsaHandle: newALSAHandle(n.face, n.name, flags), node: n, pcm: f}
 	h.self = h
+	h.spin.face = n.face
 	h.onDone = func() {
 		n.mu.Lock()
 		delete(n.open, h)
@@ -362,6 +363,7 @@ type alsaPCMHandle struct {
 	alsaHandle
 	node *alsaPCMNode  // immutable
 	pcm  *alsa.PCMFile // immutable
+	spin spinGuard     // the poll FUSE cannot block in (alsa_spin.go)
 }
 
 var (
@@ -381,7 +383,19 @@ func (h *alsaPCMHandle) releaseFile() {
 // with EINTR or its partial count.
 func (h *alsaPCMHandle) Ioctl(ctx context.Context, cmd uint32, arg uint64, in, out []byte) (int32, syscall.Errno) {
 	h.busy()
-	err := h.pcm.Ioctl(ctx, h.caller(ctx), cmd, uintptr(arg), in, out)
+	h.face.ioctls.Add(1)
+	c := h.caller(ctx)
+	sync, xfer := spinSync(cmd, in), spinXfer(cmd)
+	if sync {
+		h.face.syncs.Add(1)
+	}
+	if sync || xfer {
+		h.spin.before(ctx, h.pcm, xfer, c)
+	}
+	err := h.pcm.Ioctl(ctx, c, cmd, uintptr(arg), in, out)
+	if sync || xfer {
+		h.spin.done()
+	}
 	if err != nil {
 		h.logIoctl(ctx, cmd, err)
 	}

@@ -267,3 +267,42 @@ func TestALSARandomIoctlsKeepServing(t *testing.T) {
 		t.Fatalf("aplay -l after the random client:\n%s", out)
 	}
 }
+
+// Poll-driven clients (aplay -M, aplay -N, arecord -N) find poll(2)
+// always ready (go-fuse does not answer FUSE poll); the face answers
+// their back-to-back HWSYNCs and EAGAINs at the stream's pace, so a second
+// of audio costs them tens of requests per period instead of thousands
+// (about 3,000 HWSYNC/s before). The request counts are asserted, the CPU
+// logged.
+func TestALSAPollClientsDoNotSpin(t *testing.T) {
+	srv, dir, _ := alsaMount(t, fusefs.Config{Source: "sine:1000"})
+	path, _ := writeTestWAV(t, pcm.FormatS16LE, 2, 48000, 48000, 7)
+	rec := filepath.Join(t.TempDir(), "rec.wav")
+	for _, argv := range [][]string{
+		{"aplay", "-q", "-M", "-D", "hw:0,0", path},
+		{"aplay", "-q", "-N", "-D", "hw:0,0", path},
+		{"aplay", "-q", "-M", "-D", "plughw:0,0", path},
+		{"arecord", "-q", "-N", "-D", "hw:0,0", "-f", "S16_LE", "-r", "48000", "-c", "2", "-d", "1", rec},
+		{"arecord", "-q", "-M", "-D", "hw:0,0", "-f", "S16_LE", "-r", "48000", "-c", "2", "-d", "1", rec},
+	} {
+		before := srv.ALSAStats()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, vsndBin, append([]string{"run", "--mount", dir, "--"}, argv...)...)
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		el := time.Since(start)
+		cancel()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+		after := srv.ALSAStats()
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		ioctls, syncs, waits := after.Ioctls-before.Ioctls, after.Syncs-before.Syncs, after.SpinWaits-before.SpinWaits
+		t.Logf("%s: 1 s of audio in %v: %d ioctls (%d hwsync), %d delayed as spins; client CPU %v",
+			strings.Join(argv[:4], " "), el.Round(time.Millisecond), ioctls, syncs, waits, cpu.Round(time.Millisecond))
+		if ioctls > 1500 {
+			t.Errorf("%v: %d ioctls for 1 s of audio: the client spins", argv, ioctls)
+		}
+		released(t, srv, 0, pcm.Playback)
+	}
+}

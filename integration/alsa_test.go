@@ -1,14 +1,15 @@
 package integration
 
 import (
-	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,15 +53,57 @@ func alsaMount(t testing.TB, cfg fusefs.Config) (*fusefs.Server, string, string)
 }
 
 // vsndRun runs `vsnd run --mount dir -- argv...` and returns its combined
-// output, the time it took and its error.
+// output, the time it took and its error. A run that takes more than 30 s
+// is killed, after the state of its processes (kernel stacks: which FUSE
+// request they wait for) and of the mount's substreams is logged.
 func vsndRun(t testing.TB, dir string, argv ...string) (string, time.Duration, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, vsndBin, append([]string{"run", "--mount", dir, "--"}, argv...)...)
+	cmd := exec.Command(vsndBin, append([]string{"run", "--mount", dir, "--"}, argv...)...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	return string(out), time.Since(start), err
+	if err := cmd.Start(); err != nil {
+		return "", 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Logf("vsnd run %v hangs:\n%s", argv, hangReport(cmd.Process.Pid, dir))
+		cmd.Process.Kill()
+		err = <-done
+	}
+	el := time.Since(start)
+	if err != nil && !fusefs.IsMounted(dir) {
+		t.Logf("the mount on %s is gone", dir)
+	}
+	return out.String(), el, err
+}
+
+// hangReport describes a hanging run: the kernel stacks of the process
+// and its children, and every substream's status.
+func hangReport(pid int, dir string) string {
+	var b strings.Builder
+	pids := []string{strconv.Itoa(pid)}
+	if kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)); err == nil {
+		pids = append(pids, strings.Fields(string(kids))...)
+	}
+	for _, p := range pids {
+		comm, _ := os.ReadFile("/proc/" + p + "/comm")
+		tasks, _ := filepath.Glob("/proc/" + p + "/task/*")
+		for _, task := range tasks {
+			st, _ := os.ReadFile(task + "/stack")
+			fmt.Fprintf(&b, "%s %s:\n%s", strings.TrimSpace(string(comm)), task, st)
+		}
+	}
+	stats, _ := filepath.Glob(filepath.Join(dir, "card*", "pcm*", "sub*", "status"))
+	for _, s := range stats {
+		text, _ := os.ReadFile(s)
+		fmt.Fprintf(&b, "%s:\n%s", s, text)
+	}
+	return b.String()
 }
 
 // mustRun is vsndRun that fails the test on a non-zero exit.
