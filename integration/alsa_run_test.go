@@ -18,6 +18,7 @@ import (
 
 	"github.com/vsnd/vsnd/fusefs"
 	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/pcm/endpoint"
 )
 
 // hostDevState is what `vsnd run` must leave as it found it on the host:
@@ -304,5 +305,36 @@ func TestALSAPollClientsDoNotSpin(t *testing.T) {
 			t.Errorf("%v: %d ioctls for 1 s of audio: the client spins", argv, ioctls)
 		}
 		released(t, srv, 0, pcm.Playback)
+	}
+}
+
+// The container case: a client in its own pid namespace (FUSE reports its
+// pid as the daemon's namespace sees it) plays bit-exactly, with MMAP
+// access, and records.
+func TestALSAFromChildPidNamespace(t *testing.T) {
+	srv, dir, wavDir := alsaMount(t, fusefs.Config{Source: "sine:1000"})
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare(1)")
+	}
+	path, want := writeTestWAV(t, pcm.FormatS32LE, 2, 48000, 24000, 8)
+	rec := filepath.Join(t.TempDir(), "rec.wav")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "unshare", "--pid", "--fork", "--mount-proc", vsndBin, "run", "--mount", dir, "--",
+		"sh", "-c", "echo pid $$; aplay -q -M -D hw:0,0 "+path+" && arecord -q -D hw:0,0 -d 1 -f S16_LE -r 48000 -c 2 "+rec).CombinedOutput()
+	if err != nil {
+		t.Fatalf("in a child pid namespace: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	released(t, srv, 0, pcm.Playback)
+	if _, got := lastWAV(t, wavDir); len(got) < len(want) || sameBytes(got[:len(want)], want) != nil {
+		t.Fatalf("sink got %d bytes, not the %d played", len(got), len(want))
+	}
+	info, data, err := endpoint.ReadWAVFile(rec, 0)
+	if err != nil || info.Frames != 48000 {
+		t.Fatalf("recording: %v, %d frames", err, info.Frames)
+	}
+	if f := toneFrequency(data, 2, 48000); math.Abs(f-1000) > 10 {
+		t.Fatalf("recorded tone at %.1f Hz", f)
 	}
 }
