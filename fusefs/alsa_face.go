@@ -10,6 +10,44 @@ import (
 	"github.com/vsnd/vsnd/fusefs/alsa"
 )
 
+// The ALSA face in the mount (alsanodes.go, alsa_*.go): the FUSE plumbing
+// of package fusefs/alsa.
+//
+// Nodes. DIR/dev/snd/controlC<card> and pcmC<card>D<dev>p/c are regular
+// files (alsa-lib never checks for character devices). Each open is a
+// handle holding the alsa.CtlFile or alsa.PCMFile; ioctls arrive through
+// go-fuse's FileIoctler as FUSE restricted ioctls and are answered by the
+// file with an alsa.ProcCaller: the request's pid (fuse.Caller) for what
+// the kernel would copy_from_user/copy_to_user beyond _IOC_SIZE, and a
+// per-handle procmem.Tracker for the live O_NONBLOCK (fcntl is never
+// forwarded). FUSE INTERRUPT is the request's ctx. The control file's
+// read(2) returns its events, non-blocking as the READ request's flags
+// say.
+//
+// mmap. A PCM node with one substream hands go-fuse the substream's memfd
+// (fs.FilePassthroughFder, FOPEN_PASSTHROUGH): the client's mappings of
+// the data, status and control offsets are the core's pages. go-fuse keeps
+// one backing file per inode while any handle is open, which is why nodes
+// with several substreams get none (alsa_nommap.go), and why an open
+// waits until the previous handle's RELEASE has returned from go-fuse
+// (releaseFS below): go-fuse calls the handle's Release first and drops
+// the backing file after, so an open in between would map the released
+// substream's memfd. FOPEN_DIRECT_IO is always set: without passthrough
+// (no CAP_SYS_ADMIN, an old kernel) mmap then fails with ENODEV and
+// alsa-lib falls back to SYNC_PTR, instead of mapping the page cache
+// (SIGBUS).
+//
+// Release. FUSE sends RELEASE after close(2) has returned; FLUSH, sent by
+// close(2) itself, marks the handle idle, and an open that finds the
+// substream busy waits (up to 2 s) for an idle handle's RELEASE, so that
+// `aplay a.wav; aplay b.wav` does not see EBUSY.
+//
+// poll. go-fuse answers FUSE_POLL with ENOSYS: see alsa_spin.go.
+//
+// Locking: alsaFace.mu guards the open files and the RELEASEs in flight;
+// alsaPCMNode.mu the node's handles; both are leaves, never held while
+// calling into fusefs/alsa or the core.
+
 // alsaFace is the mount's ALSA kernel-ABI face: one alsa.Card per card
 // (the state the kernel keeps in struct snd_card for its character
 // devices) and the open files of DIR/dev/snd, which Unmount releases so
@@ -110,6 +148,7 @@ func (f *alsaFace) shutdown() {
 	f.mu.Unlock()
 	for _, h := range hs {
 		h.closeFile()
+		h.flags.Close()
 	}
 }
 

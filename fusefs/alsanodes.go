@@ -40,8 +40,8 @@ func (r *rootNode) addALSANodes(ctx context.Context, snd *fs.Inode) {
 				// go-fuse keeps one passthrough backing file per inode
 				// while any open exists: with several substreams behind
 				// one node only the first opener would map its own
-				// memfd. Such nodes are DIRECT_IO: mmap fails with
-				// ENODEV and alsa-lib uses SYNC_PTR and RW access.
+				// memfd. Such nodes are DIRECT_IO (mmap fails with
+				// ENODEV) and offer no MMAP access (alsa_nommap.go).
 				pass := subs == 1
 				if !pass {
 					shared = append(shared, name)
@@ -53,9 +53,9 @@ func (r *rootNode) addALSANodes(ctx context.Context, snd *fs.Inode) {
 	}
 	if len(shared) > 0 {
 		face.warn.Do(func() {
-			r.srv.log.Warn("ALSA nodes with several substreams offer no mmap (MMAP access, plughw conversions "+
-				"that need it, aplay -M): go-fuse passes one backing file per node through; "+
-				"configure one substream per device for mmap", "nodes", strings.Join(shared, ","))
+			r.srv.log.Warn("ALSA PCM nodes with several substreams offer no MMAP access "+
+				"(go-fuse passes one file per node through for mmap): aplay -M on hw fails, plughw emulates it, "+
+				"and plughw/default cannot convert formats; configure one substream per device for mmap", "nodes", strings.Join(shared, ","))
 		})
 	}
 }
@@ -364,6 +364,8 @@ type alsaPCMHandle struct {
 	node *alsaPCMNode  // immutable
 	pcm  *alsa.PCMFile // immutable
 	spin spinGuard     // the poll FUSE cannot block in (alsa_spin.go)
+
+	noMMap noMMap // HW_REFINE/HW_PARAMS without MMAP access, for nodes without passthrough
 }
 
 var (
@@ -392,7 +394,12 @@ func (h *alsaPCMHandle) Ioctl(ctx context.Context, cmd uint32, arg uint64, in, o
 	if sync || xfer {
 		h.spin.before(ctx, h.pcm, xfer, c)
 	}
-	err := h.pcm.Ioctl(ctx, c, cmd, uintptr(arg), in, out)
+	var err error
+	if !h.node.pass && isHWParams(cmd) {
+		err = h.noMMap.hwParams(ctx, h.pcm, c, cmd, arg, in, out)
+	} else {
+		err = h.pcm.Ioctl(ctx, c, cmd, uintptr(arg), in, out)
+	}
 	if sync || xfer {
 		h.spin.done()
 	}
@@ -412,7 +419,12 @@ func (h *alsaPCMHandle) Release(ctx context.Context) syscall.Errno { return h.re
 // pages, and alsa-lib needs no SYNC_PTR (ALSA-ABI-NOTES.md, "mmap").
 type alsaPassHandle struct{ *alsaPCMHandle }
 
-var _ = (fs.FilePassthroughFder)((*alsaPassHandle)(nil))
+var (
+	_ = (fs.FilePassthroughFder)((*alsaPassHandle)(nil))
+	_ = (fs.FileIoctler)((*alsaPassHandle)(nil))
+	_ = (fs.FileReleaser)((*alsaPassHandle)(nil))
+	_ = (fs.FileFlusher)((*alsaPassHandle)(nil))
+)
 
 // PassthroughFd implements fs.FilePassthroughFder.
 func (h *alsaPassHandle) PassthroughFd() (int, bool) {

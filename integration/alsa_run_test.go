@@ -338,3 +338,40 @@ func TestALSAFromChildPidNamespace(t *testing.T) {
 		t.Fatalf("recorded tone at %.1f Hz", f)
 	}
 }
+
+// A device with two playback substreams: two aplays play at once, each
+// bit-exact into its own substream's sink. Its node has no mmap (go-fuse
+// passes one file per node through), so MMAP access is not offered:
+// aplay -M on hw says so, and plughw emulates it over read/write.
+func TestALSATwoSubstreamsNoMMap(t *testing.T) {
+	one := 1
+	_, dir, wavDir := alsaMount(t, fusefs.Config{Playback: intp(2), Capture: &one})
+	a, wantA := writeTestWAV(t, pcm.FormatS16LE, 2, 48000, 24000, 9)
+	b, wantB := writeTestWAV(t, pcm.FormatS16LE, 2, 48000, 24000, 10)
+	out, el := mustRun(t, dir, "sh", "-c", "aplay -q -D hw:0,0 "+a+" & aplay -q -D hw:0,0 "+b+"; wait")
+	t.Logf("two aplays at once: %v %s", el.Round(time.Millisecond), out)
+	got := map[string][]byte{}
+	waitFor(t, "both sinks to be complete", 5*time.Second, func() bool {
+		for _, s := range []string{"sub0", "sub1"} {
+			f, _ := filepath.Glob(filepath.Join(wavDir, "card0-pcm0p-"+s+"-*.wav"))
+			if len(f) != 1 {
+				return false
+			}
+			_, data, err := endpoint.ReadWAVFile(f[0], 0)
+			if err != nil || len(data) < len(wantA) {
+				return false
+			}
+			got[s] = data[:len(wantA)]
+		}
+		return true
+	})
+	if !(sameBytes(got["sub0"], wantA) == nil && sameBytes(got["sub1"], wantB) == nil) &&
+		!(sameBytes(got["sub0"], wantB) == nil && sameBytes(got["sub1"], wantA) == nil) {
+		t.Fatalf("the two substreams' sinks do not hold the two files")
+	}
+	out, _, err := vsndRun(t, dir, "aplay", "-q", "-M", "-D", "hw:0,0", a)
+	if err == nil || !strings.Contains(out, "Access type not available") {
+		t.Fatalf("aplay -M on a node without mmap: %v\n%s", err, out)
+	}
+	mustRun(t, dir, "aplay", "-q", "-M", "-D", "plughw:0,0", a)
+}
