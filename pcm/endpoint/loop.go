@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/timer"
 )
 
 // LoopHub pairs loop sinks with loop sources, as snd-aloop pairs its
@@ -17,6 +18,8 @@ import (
 // Lock order: LoopHub.mu, then loopPipe.mu.
 type LoopHub struct {
 	capacity time.Duration // immutable: audio a pipe holds
+	margin   time.Duration // immutable: pre-roll beyond one capture period; < 0: none
+	clock    timer.Clock   // immutable: measures the gaps between a sink's writes
 
 	mu    sync.Mutex
 	pipes map[loopKey]*loopPipe // guarded by mu; created on first use, never removed
@@ -29,13 +32,50 @@ const DefaultLoopCapacity = time.Second
 // take 49 MB a second); two of the writer's buffers always fit.
 const MaxLoopBytes = 16 << 20
 
-// NewLoopHub returns a hub whose pipes each hold DefaultLoopCapacity of
-// audio (and at least two of the writer's buffers).
-func NewLoopHub() *LoopHub { return NewLoopHubCapacity(DefaultLoopCapacity) }
+// DefaultLoopMargin is the jitter a loop source absorbs by default: the
+// pre-roll it holds back when a flow starts is one capture period plus
+// this (see loopPipe.hold).
+const DefaultLoopMargin = 30 * time.Millisecond
+
+// LoopOptions configures a LoopHub. Zero fields take the defaults.
+type LoopOptions struct {
+	// Capacity is how much of the writer's audio a pipe buffers
+	// (DefaultLoopCapacity; at least two of the writer's buffers and at
+	// most MaxLoopBytes).
+	Capacity time.Duration
+	// Margin is how late, beyond its nominal time, a played period may
+	// reach the capture without leaving a gap: when frames start to flow
+	// to a source, they are held back until one capture period plus Margin
+	// of them is queued (DefaultLoopMargin). Negative: no pre-roll, frames
+	// are handed over as they arrive.
+	Margin time.Duration
+	// Clock measures the gaps between a sink's writes that end a flow
+	// (timer.Monotonic). Give the PCM core's clock when it is not the
+	// monotonic clock, as tests on timer.Fake do.
+	Clock timer.Clock
+}
+
+// NewLoopHub returns a hub with the default LoopOptions.
+func NewLoopHub() *LoopHub { return NewLoopHubOptions(LoopOptions{}) }
 
 // NewLoopHubCapacity is NewLoopHub with another pipe capacity.
 func NewLoopHubCapacity(d time.Duration) *LoopHub {
-	return &LoopHub{capacity: d, pipes: make(map[loopKey]*loopPipe)}
+	return NewLoopHubOptions(LoopOptions{Capacity: d})
+}
+
+// NewLoopHubOptions returns a hub configured by o.
+func NewLoopHubOptions(o LoopOptions) *LoopHub {
+	h := &LoopHub{capacity: o.Capacity, margin: o.Margin, clock: o.Clock, pipes: make(map[loopKey]*loopPipe)}
+	if h.capacity <= 0 {
+		h.capacity = DefaultLoopCapacity
+	}
+	if h.margin == 0 {
+		h.margin = DefaultLoopMargin
+	}
+	if h.clock == nil {
+		h.clock = timer.Monotonic{}
+	}
+	return h
 }
 
 // loopKey names a pipe by its playback end.
@@ -65,9 +105,28 @@ func (h *LoopHub) Stats(card, playDev, sub int) (LoopStats, bool) {
 
 // loopPipe carries one playback substream's frames to its capture peer in
 // a bounded ring, in the writer's format.
+//
+// Pre-roll. The playback and the capture run on independent period
+// timers, and a played period reaches the capture's FIFO a little after
+// the playback's interrupt (the sink pump, then the source pump, must run).
+// Handed over as it arrives, a flow that starts with the capture's
+// interrupt just after the playback's leaves the capture FIFO empty at the
+// next interrupt whenever a period arrives a moment late: the core records
+// silence in the middle of the flow and shifts the rest. So when frames
+// start to flow (a source opens, or the sink writes into an empty pipe
+// after a gap that has drained the capture), the source holds them back
+// (hold) until one capture period plus the hub's margin is queued, then
+// hands everything over as it comes: the capture FIFO stays that far ahead,
+// and a period may arrive up to the margin late without a gap, whatever
+// the two streams' phases. The latency is about that pre-roll, rounded up
+// to the writer's periods. A hold also ends when the sink's run ends (its
+// tail is drained) or when the writer has been silent for the idle time
+// (prerollLocked), so a short sound is not kept back.
 type loopPipe struct {
+	hub *LoopHub // immutable
+
 	mu   sync.Mutex
-	cond sync.Cond // on mu; broadcast when data arrives or a source closes
+	cond sync.Cond // on mu; broadcast when data arrives, a sink closes or a source closes
 
 	wcfg    pcm.Config // guarded by mu; the writer's configuration (valid if gen > 0)
 	gen     uint64     // guarded by mu; bumped when the ring's format changes
@@ -76,6 +135,12 @@ type loopPipe struct {
 	n       int        // guarded by mu; queued bytes
 	readers int        // guarded by mu; open sources
 	stats   LoopStats  // guarded by mu
+
+	rcfg      pcm.Config    // guarded by mu; the reader's configuration (valid if readers > 0)
+	writing   bool          // guarded by mu; a sink run is open
+	lastWrite time.Duration // guarded by mu; hub clock time of the last Write
+	hold      bool          // guarded by mu; a flow is starting: queued frames wait for the pre-roll
+	waiting   int           // guarded by mu; Reads parked in cond.Wait (tests wait for the reader to settle)
 }
 
 func (h *LoopHub) pipe(k loopKey) *loopPipe {
@@ -83,7 +148,7 @@ func (h *LoopHub) pipe(k loopKey) *loopPipe {
 	defer h.mu.Unlock()
 	p := h.pipes[k]
 	if p == nil {
-		p = &loopPipe{}
+		p = &loopPipe{hub: h}
 		p.cond.L = &p.mu
 		h.pipes[k] = p
 	}
@@ -111,7 +176,7 @@ func (h *LoopHub) newSource(id StreamID) (pcm.Source, error) {
 	if err := loopDevice(id, pcm.Capture, "source"); err != nil {
 		return nil, err
 	}
-	return &loopSource{p: h.pipe(loopKey{id.Card, 1 - id.Device, id.Sub}), id: id}, nil
+	return &loopSource{hub: h, p: h.pipe(loopKey{id.Card, 1 - id.Device, id.Sub}), id: id}, nil
 }
 
 // LoopSink is the playback end of a loop pipe ("loop" as a sink).
@@ -143,6 +208,7 @@ func (s *LoopSink) Open(c pcm.Config) error {
 		p.head, p.n = 0, 0
 	}
 	s.fb = fb
+	p.writing = true
 	return nil
 }
 
@@ -164,6 +230,14 @@ func (s *LoopSink) Write(b []byte) (int, error) {
 		p.stats.Unheard += frames
 		return total, nil
 	}
+	if len(b) == 0 {
+		return total, nil
+	}
+	now := s.hub.clock.Now()
+	if _, idle := p.prerollLocked(); p.n == 0 && idle > 0 && now-p.lastWrite >= idle {
+		p.hold = true // a new flow: the capture has drained the last one
+	}
+	p.lastWrite = now
 	p.stats.Written += frames
 	if len(b) > len(p.ring) { // more than the ring holds: keep the newest
 		p.stats.Overflow += uint64((len(b) - len(p.ring)) / s.fb)
@@ -182,10 +256,15 @@ func (s *LoopSink) Write(b []byte) (int, error) {
 	return total, nil
 }
 
-// Close implements pcm.Sink.Close. Queued frames stay for the source.
+// Close implements pcm.Sink.Close. Queued frames stay for the source, which
+// gets them without waiting for a pre-roll.
 func (s *LoopSink) Close() error {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
+	if s.fb != 0 {
+		s.p.writing = false
+		s.p.cond.Broadcast()
+	}
 	s.fb = 0
 	return nil
 }
@@ -199,8 +278,9 @@ func (s *LoopSink) Stats() LoopStats {
 
 // loopSource is the capture end of a loop pipe ("loop" as a source).
 type loopSource struct {
-	p  *loopPipe // immutable
-	id StreamID  // immutable
+	hub *LoopHub  // immutable
+	p   *loopPipe // immutable
+	id  StreamID  // immutable
 
 	// Guarded by p.mu: Open and Close may run while Read is blocked.
 	on      bool
@@ -232,11 +312,14 @@ func (s *loopSource) Open(c pcm.Config) error {
 	s.on, s.closed, s.c = true, false, c
 	s.session++
 	p.head, p.n = 0, 0
+	p.rcfg = c
+	p.hold = s.hub.margin >= 0
 	return nil
 }
 
 // Read implements pcm.Source.Read: it blocks until the paired playback
-// stream has played at least one frame, or until Close, after which it
+// stream has played at least one frame and, when a flow starts, until the
+// pre-roll is queued (see loopPipe), or until Close, after which it
 // returns io.EOF. Frames arrive bit-exact when both ends use the same
 // format, channels and rate, else converted (and linearly resampled).
 func (s *loopSource) Read(b []byte) (int, error) {
@@ -260,10 +343,7 @@ func (s *loopSource) Read(b []byte) (int, error) {
 			return s.chain.pull(b), nil
 		}
 		p.mu.Lock()
-		for p.n == 0 && !s.closed && s.session == session {
-			p.cond.Wait()
-		}
-		if s.closed || s.session != session {
+		if !s.awaitLocked(session) {
 			p.mu.Unlock()
 			return 0, io.EOF
 		}
