@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -98,6 +99,9 @@ type flowCase struct {
 	phase  time.Duration
 	delay  func(k int) time.Duration
 	margin time.Duration
+	// pauseAt > 0: the playback stops for pause before its period pauseAt.
+	pauseAt int
+	pause   time.Duration
 }
 
 // runFlow plays chunks writer periods through a loop pair on c's schedule
@@ -137,11 +141,18 @@ func runFlow(t *testing.T, c flowCase, chunks int) (captured, played []byte, pre
 	var evs []event
 	last := time.Duration(0)
 	for k := range chunks {
-		d := max(c.phase+at((k+1)*c.pw)+c.delay(k), last) // periods reach the sink in order
+		d := c.phase + at((k+1)*c.pw) + c.delay(k)
+		if c.pauseAt > 0 && k >= c.pauseAt {
+			d += c.pause
+		}
+		d = max(d, last) // periods reach the sink in order
 		last = d
 		evs = append(evs, event{d, false, k})
 	}
 	ticks := (chunks*c.pw+preroll)/c.pc + 4*max(1, c.pw/c.pc) + 4
+	if c.pauseAt > 0 {
+		ticks += int(int64(c.pause)*rate/int64(time.Second))/c.pc + 1
+	}
 	for j := 1; j <= ticks; j++ {
 		evs = append(evs, event{at(j * c.pc), true, j})
 	}
@@ -265,5 +276,138 @@ func TestLoopFlowWithoutPrerollHasGaps(t *testing.T) {
 				t.Logf("as expected without a pre-roll: %v", err)
 			}
 		})
+	}
+}
+
+// loopRuns splits captured S16 stereo into its runs of non-silent frames.
+func loopRuns(captured []byte) [][]byte {
+	var runs [][]byte
+	start := -1
+	for i := 0; i <= len(captured); i += 4 {
+		silent := i == len(captured) || binary.LittleEndian.Uint16(captured[i:]) == 0
+		switch {
+		case !silent && start < 0:
+			start = i
+		case silent && start >= 0:
+			runs = append(runs, captured[start:i])
+			start = -1
+		}
+	}
+	return runs
+}
+
+// TestLoopFlowRestartsAfterPause: a playback that stops long enough for
+// the capture to drain, then plays on, starts a new flow with a new
+// pre-roll: both flows are recorded contiguous, separated by silence.
+func TestLoopFlowRestartsAfterPause(t *testing.T) {
+	const T = 256 * time.Second / 48000
+	c := flowCases()[1] // capture-just-after-some-late: the phase that needs a pre-roll
+	c.name, c.pauseAt = "pause", 30
+	// The idle time is a capture period + the margin + two writer
+	// periods, 8.6 periods; pause whole periods to keep the phase.
+	c.pause = 11 * T
+	captured, played, _ := runFlow(t, c, 60)
+	runs := loopRuns(captured)
+	if len(runs) != 2 {
+		t.Fatalf("captured %d runs of frames, want the two flows", len(runs))
+	}
+	for i, want := range [][]byte{played[:30*256*4], played[30*256*4:]} {
+		if !bytes.Equal(runs[i], want) {
+			t.Errorf("flow %d: %d frames captured, %d played, first difference at frame %d",
+				i, len(runs[i])/4, len(want)/4, firstDiff(runs[i], want)/4)
+		}
+	}
+}
+
+// heldFlow opens a loop pair on a fake clock, writes 10 frames (less than
+// the pre-roll) and returns once the source's reader holds them back.
+func heldFlow(t *testing.T) (*timer.Fake, *LoopSink, pcm.Source, *modelPump) {
+	t.Helper()
+	fake := timer.NewFake()
+	fake.Set(time.Second)
+	env := &Env{Loop: NewLoopHubOptions(LoopOptions{Clock: fake})}
+	sink, src := loopPair(t, env, 1, 1, 2)
+	c := cfg(pcm.FormatS16LE, 2, 48000)
+	if err := src.Open(c); err != nil {
+		t.Fatal(err)
+	}
+	pump := startModelPump(src, c.PeriodBytes())
+	t.Cleanup(func() { src.Close(); <-pump.done })
+	if err := sink.Open(c); err != nil {
+		t.Fatal(err)
+	}
+	sink.Write(loopFlowPattern(10, 0))
+	settle(t, sink.p)
+	if got := pump.pull(40); !bytes.Equal(got, make([]byte, 40)) {
+		t.Fatalf("10 frames, less than the pre-roll, went to the capture at once")
+	}
+	return fake, sink, src, pump
+}
+
+// waitPumped waits until the pump's FIFO holds n bytes and returns them.
+func waitPumped(t *testing.T, pump *modelPump, n int) []byte {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for {
+		pump.mu.Lock()
+		k := len(pump.fifo)
+		pump.mu.Unlock()
+		if k >= n {
+			return pump.pull(n)
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the pump got %d of %d bytes before the deadline", k, n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// TestLoopShortFlowReleasedAtSinkClose: the end of the sink's run hands
+// over what a pre-roll held back.
+func TestLoopShortFlowReleasedAtSinkClose(t *testing.T) {
+	_, sink, _, pump := heldFlow(t)
+	sink.Close()
+	if got := waitPumped(t, pump, 40); !bytes.Equal(got, loopFlowPattern(10, 0)) {
+		t.Fatalf("tail %x", got)
+	}
+}
+
+// TestLoopShortFlowReleasedWhenIdle: a writer that goes quiet for the idle
+// time (on the hub's clock) has its held frames handed over.
+func TestLoopShortFlowReleasedWhenIdle(t *testing.T) {
+	fake, sink, _, pump := heldFlow(t)
+	p := sink.p
+	p.mu.Lock()
+	_, idle := p.prerollLocked()
+	last := p.lastWrite
+	p.mu.Unlock()
+	if want := 256*time.Second/48000 + DefaultLoopMargin + 2*256*time.Second/48000; idle < want-time.Microsecond || idle > want {
+		t.Fatalf("idle time %v, want %v", idle, want)
+	}
+	fake.Set(last + idle - 1)
+	p.mu.Lock()
+	early := p.readyLocked()
+	p.mu.Unlock()
+	if early {
+		t.Fatal("held frames released before the writer was idle")
+	}
+	fake.Set(last + idle)
+	if got := waitPumped(t, pump, 40); !bytes.Equal(got, loopFlowPattern(10, 0)) {
+		t.Fatalf("tail %x", got)
+	}
+}
+
+// TestLoopCloseUnblocksHeldRead: Close wakes a Read that holds frames back
+// for a pre-roll; it returns io.EOF.
+func TestLoopCloseUnblocksHeldRead(t *testing.T) {
+	_, _, src, pump := heldFlow(t)
+	src.Close()
+	select {
+	case <-pump.done: // Read returned an error: the pump exits
+	case <-time.After(deadline):
+		t.Fatal("Close did not unblock a Read holding frames back")
+	}
+	if _, err := src.Read(make([]byte, 64)); err != io.EOF {
+		t.Fatalf("Read after Close: %v, want io.EOF", err)
 	}
 }
