@@ -62,9 +62,9 @@ func coreStream(t *testing.T, fake *timer.Fake, dir pcm.Stream, name string, per
 
 type coreCase struct {
 	name   string
-	margin time.Duration // LoopOptions.Margin
-	phase time.Duration             // playback start after the capture's
-	delay func(k int) time.Duration // delivery of played period k after its interrupt
+	margin time.Duration             // LoopOptions.Margin
+	phase  time.Duration             // playback start after the capture's
+	delay  func(k int) time.Duration // delivery of played period k after its interrupt
 }
 
 func TestLoopCoreCaptureFirst(t *testing.T) {
