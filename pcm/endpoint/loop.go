@@ -121,7 +121,7 @@ func (h *LoopHub) Stats(card, playDev, sub int) (LoopStats, bool) {
 // the two streams' phases. The latency is about that pre-roll, rounded up
 // to the writer's periods. A hold also ends when the sink's run ends (its
 // tail is drained) or when the writer has been silent for the idle time
-// (prerollLocked), so a short sound is not kept back.
+// (retuneLocked), so a short sound is not kept back.
 type loopPipe struct {
 	hub *LoopHub // immutable
 
@@ -137,9 +137,11 @@ type loopPipe struct {
 	stats   LoopStats  // guarded by mu
 
 	rcfg      pcm.Config    // guarded by mu; the reader's configuration (valid if readers > 0)
-	writing   bool          // guarded by mu; a sink run is open
+	writers   int           // guarded by mu; open sink runs (two while SetSink swaps sinks)
 	lastWrite time.Duration // guarded by mu; hub clock time of the last Write
 	hold      bool          // guarded by mu; a flow is starting: queued frames wait for the pre-roll
+	preroll   int           // guarded by mu; writer bytes a starting flow waits for (retuneLocked)
+	idle      time.Duration // guarded by mu; writer silence that ends a flow (retuneLocked)
 	waiting   int           // guarded by mu; Reads parked in cond.Wait (tests wait for the reader to settle)
 }
 
@@ -207,8 +209,11 @@ func (s *LoopSink) Open(c pcm.Config) error {
 		p.ring = make([]byte, frames*fb)
 		p.head, p.n = 0, 0
 	}
+	if s.fb == 0 {
+		p.writers++
+	}
 	s.fb = fb
-	p.writing = true
+	p.retuneLocked()
 	return nil
 }
 
@@ -234,7 +239,7 @@ func (s *LoopSink) Write(b []byte) (int, error) {
 		return total, nil
 	}
 	now := s.hub.clock.Now()
-	if _, idle := p.prerollLocked(); p.n == 0 && idle > 0 && now-p.lastWrite >= idle {
+	if p.n == 0 && !p.hold && p.idle > 0 && now-p.lastWrite >= p.idle {
 		p.hold = true // a new flow: the capture has drained the last one
 	}
 	p.lastWrite = now
@@ -262,7 +267,7 @@ func (s *LoopSink) Close() error {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	if s.fb != 0 {
-		s.p.writing = false
+		s.p.writers--
 		s.p.cond.Broadcast()
 	}
 	s.fb = 0
@@ -313,6 +318,7 @@ func (s *loopSource) Open(c pcm.Config) error {
 	s.session++
 	p.head, p.n = 0, 0
 	p.rcfg = c
+	p.retuneLocked()
 	p.hold = s.hub.margin >= 0
 	return nil
 }

@@ -8,28 +8,30 @@ import "time"
 // so the two ends never race. vsnd's ends run on independent timers and
 // meet in a pipe, so the capture keeps a margin of played frames ahead.
 
-// prerollLocked returns the pre-roll (in writer bytes: what must be queued
-// before a starting flow is handed over) and the idle time (a writer
-// silent that long has ended its flow: a hold releases what it has, and
-// the next frames into an empty pipe start a new flow). The pre-roll is
-// one capture period plus the hub's margin, converted to the writer's
-// rate, at most half the ring; the idle time is that pre-roll plus two
-// writer periods, longer than a capture FIFO fed by the flow can last, so
-// a late period on a loaded machine does not restart the flow. Both are 0
-// without a pre-roll (negative margin). Precondition: p.mu held, a reader
-// open and a writer configuration set (p.gen > 0).
-func (p *loopPipe) prerollLocked() (bytes int, idle time.Duration) {
+// retuneLocked recomputes the pre-roll (in writer bytes: what must be
+// queued before a starting flow is handed over) and the idle time (a
+// writer silent that long has ended its flow: a hold releases what it has,
+// and the next frames into an empty pipe start a new flow) after either
+// end's configuration changed. The pre-roll is one capture period plus
+// the hub's margin, converted to the writer's rate, at most half the ring;
+// the idle time is a capture period, the margin and two writer periods,
+// longer than a capture FIFO fed by the flow can last, so a late period
+// on a loaded machine does not restart the flow. Both are 0 without a
+// pre-roll (negative margin) or until both ends are configured.
+// Precondition: p.mu held.
+func (p *loopPipe) retuneLocked() {
+	p.preroll, p.idle = 0, 0
 	m := p.hub.margin
 	w, r := p.wcfg, p.rcfg
 	if m < 0 || p.gen == 0 || r.Rate <= 0 {
-		return 0, 0
+		return
 	}
 	wfb := w.FrameBytes()
 	frames := ceilDiv(int64(r.PeriodSize)*int64(w.Rate), int64(r.Rate)) +
 		ceilDiv(int64(m)*int64(w.Rate), int64(time.Second))
 	frames = min(frames, int64(len(p.ring)/wfb/2))
-	idle = framesTime(r.PeriodSize, r.Rate) + m + 2*framesTime(w.PeriodSize, w.Rate)
-	return int(max(frames, 1)) * wfb, idle
+	p.preroll = int(max(frames, 1)) * wfb
+	p.idle = framesTime(r.PeriodSize, r.Rate) + m + 2*framesTime(w.PeriodSize, w.Rate)
 }
 
 // readyLocked reports whether queued frames may go to the source now: there
@@ -40,11 +42,10 @@ func (p *loopPipe) readyLocked() bool {
 	if p.n == 0 {
 		return false
 	}
-	if !p.hold || !p.writing {
+	if !p.hold || p.writers == 0 {
 		return true
 	}
-	pre, idle := p.prerollLocked()
-	return p.n >= pre || p.hub.clock.Now()-p.lastWrite >= idle
+	return p.n >= p.preroll || p.hub.clock.Now()-p.lastWrite >= p.idle
 }
 
 // awaitLocked waits until queued frames may go to the source of session
@@ -56,19 +57,18 @@ func (p *loopPipe) readyLocked() bool {
 func (s *loopSource) awaitLocked(session uint64) bool {
 	p := s.p
 	var wake *time.Timer
-	defer func() {
-		if wake != nil {
-			wake.Stop()
+	for {
+		if s.closed || s.session != session {
+			stopTimer(wake)
+			return false
 		}
-	}()
-	for !s.closed && s.session == session {
 		if p.readyLocked() {
 			p.hold = false
+			stopTimer(wake)
 			return true
 		}
 		if p.n > 0 { // held back: look again when the writer may be idle
-			_, idle := p.prerollLocked()
-			d := min(max(p.lastWrite+idle-p.hub.clock.Now(), time.Millisecond), idle+time.Millisecond)
+			d := min(max(p.lastWrite+p.idle-p.hub.clock.Now(), time.Millisecond), p.idle+time.Millisecond)
 			if wake == nil {
 				wake = time.AfterFunc(d, p.broadcast)
 			} else {
@@ -79,7 +79,12 @@ func (s *loopSource) awaitLocked(session uint64) bool {
 		p.cond.Wait()
 		p.waiting--
 	}
-	return false
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
 }
 
 // broadcast wakes every Read waiting on p. Precondition: p.mu not held.

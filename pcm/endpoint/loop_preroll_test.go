@@ -128,7 +128,7 @@ func runFlow(t *testing.T, c flowCase, chunks int) (captured, played []byte, pre
 	}
 	defer sink.Close()
 	p.mu.Lock()
-	pre, _ := p.prerollLocked()
+	pre := p.preroll
 	p.mu.Unlock()
 	preroll = pre / fb
 
@@ -378,7 +378,7 @@ func TestLoopShortFlowReleasedWhenIdle(t *testing.T) {
 	fake, sink, _, pump := heldFlow(t)
 	p := sink.p
 	p.mu.Lock()
-	_, idle := p.prerollLocked()
+	idle := p.idle
 	last := p.lastWrite
 	p.mu.Unlock()
 	if want := 256*time.Second/48000 + DefaultLoopMargin + 2*256*time.Second/48000; idle < want-time.Microsecond || idle > want {
