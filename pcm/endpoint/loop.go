@@ -34,7 +34,7 @@ const MaxLoopBytes = 16 << 20
 
 // DefaultLoopMargin is the jitter a loop source absorbs by default: the
 // pre-roll it holds back when a flow starts is one capture period plus
-// this (see loopPipe.hold).
+// this (see LoopOptions.Margin).
 const DefaultLoopMargin = 30 * time.Millisecond
 
 // LoopOptions configures a LoopHub. Zero fields take the defaults.
