@@ -146,9 +146,15 @@
 // source is open its frames are discarded (LoopStats.Unheard: capture only
 // hears what plays while it runs); when the source falls a whole capacity
 // behind, the oldest frames are overwritten (LoopStats.Overflow). A source
-// Open discards stale frames. Read blocks until at least one frame is
-// queued (the core records silence meanwhile) and returns what is there;
-// Close wakes it with io.EOF. Frames arrive in order and bit-exact when
+// Open discards stale frames. Read blocks until frames are queued (the
+// core records silence meanwhile). When a flow starts (source Open, or
+// frames into an empty pipe after the writer was silent for the idle time)
+// it holds them until one capture period plus LoopOptions.Margin
+// (DefaultLoopMargin) is queued, then hands everything over as it comes,
+// so phase jitter between the two ends' timers never becomes silence in
+// the middle of a flow; a hold ends early at the sink's Close or when the
+// writer goes idle (loop_preroll.go). Close wakes a blocked Read with
+// io.EOF. Frames arrive in order and bit-exact when
 // both ends share format, channels and rate; otherwise they are converted
 // as above and linearly resampled. A sink run in another configuration
 // discards what the previous run left queued. Unlike snd-aloop, neither end
