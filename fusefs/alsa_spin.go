@@ -48,8 +48,9 @@ type spinGuard struct {
 
 const (
 	// spinGap: requests closer than this are back to back. A spinning
-	// client's round trip is 10-100 us; a timer-driven one sleeps ms.
-	spinGap = 500 * time.Microsecond
+	// client's round trip is 10-100 us (more on a loaded machine); a
+	// timer-driven one sleeps several ms between wake-ups.
+	spinGap = time.Millisecond
 	// spinStreak back-to-back requests make a spin.
 	spinStreak = 8
 	// spinCap bounds a wait (the stream may never get ready: a client

@@ -42,6 +42,13 @@ func TestSpinGuardStreak(t *testing.T) {
 		}
 		step(5 * time.Millisecond)
 	}
+	// A slow spinner (a loaded machine) still makes a streak.
+	for i := 0; i < spinStreak; i++ {
+		step(spinGap / 2)
+	}
+	if !step(spinGap / 2) {
+		t.Fatalf("requests %v apart not counted as a spin", spinGap/2)
+	}
 }
 
 func TestSpinRequestKinds(t *testing.T) {

@@ -301,8 +301,12 @@ func TestALSAPollClientsDoNotSpin(t *testing.T) {
 		ioctls, syncs, waits := after.Ioctls-before.Ioctls, after.Syncs-before.Syncs, after.SpinWaits-before.SpinWaits
 		t.Logf("%s: 1 s of audio in %v: %d ioctls (%d hwsync), %d delayed as spins; client CPU %v",
 			strings.Join(argv[:4], " "), el.Round(time.Millisecond), ioctls, syncs, waits, cpu.Round(time.Millisecond))
-		if ioctls > 1500 {
-			t.Errorf("%v: %d ioctls for 1 s of audio: the client spins", argv, ioctls)
+		// Paced, a second costs tens of requests per period; a
+		// spinning client that was never paced makes thousands (on a
+		// loaded machine its round trips may be too slow to make a
+		// streak: then it also makes fewer).
+		if ioctls > 1500 && waits == 0 {
+			t.Errorf("%v: %d ioctls for 1 s of audio and none paced: the client spins", argv, ioctls)
 		}
 		released(t, srv, 0, pcm.Playback)
 	}
