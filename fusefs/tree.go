@@ -25,7 +25,7 @@ var _ = (fs.NodeOnAdder)((*rootNode)(nil))
 //
 //	cards
 //	cardN/{id,info,pcmDp/{info,subS/...},pcmDc/...}
-//	dev/snd/ (reserved for the ALSA face)
+//	dev/snd/ (the ALSA face) and dev/dsp*, adsp*, mixer* (the OSS face)
 func (r *rootNode) OnAdd(ctx context.Context) {
 	s := r.srv
 	r.addFile(ctx, &r.Inode, "cards", &procNode{gen: s.cardsText})
