@@ -89,21 +89,12 @@ func mount(args []string) int {
 		fmt.Println(pid)
 		return 0
 	}
-	var out io.Writer = os.Stderr
-	if mf.LogFile != "" {
-		f, err := os.OpenFile(mf.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "vsnd:", err)
-			return 1
-		}
-		defer f.Close()
-		out = f
+	log, closeLog, err := newLogger(&mf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vsnd:", err)
+		return 1
 	}
-	level := slog.LevelWarn
-	if mf.Verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	defer closeLog()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = fusefs.Run(ctx, fusefs.Options{Dir: dir, Config: cfg, Logger: log, FuseDebug: mf.FuseDebug})
@@ -112,6 +103,27 @@ func mount(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// newLogger builds the daemon's logger from the -log and -v flags: text to
+// stderr, or appended to the -log file; warnings only, or every operation
+// with -v. The caller runs the returned close when the daemon is done.
+func newLogger(mf *fusefs.MountFlags) (*slog.Logger, func(), error) {
+	var out io.Writer = os.Stderr
+	closeLog := func() {}
+	if mf.LogFile != "" {
+		f, err := os.OpenFile(mf.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = f
+		closeLog = func() { f.Close() }
+	}
+	level := slog.LevelWarn
+	if mf.Verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})), closeLog, nil
 }
 
 func umount(args []string) int {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -60,21 +58,12 @@ func runCommand(args []string) int {
 		fmt.Fprintf(os.Stderr, "vsnd run: %v describe a card to mount: not with --mount\n", cardFlags)
 		return 2
 	}
-	var out io.Writer = os.Stderr
-	if mf.LogFile != "" {
-		f, err := os.OpenFile(mf.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "vsnd run:", err)
-			return 1
-		}
-		defer f.Close()
-		out = f
+	log, closeLog, err := newLogger(&mf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vsnd run:", err)
+		return 1
 	}
-	level := slog.LevelWarn
-	if mf.Verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	defer closeLog()
 
 	dir := *mountDir
 	if dir == "" {
