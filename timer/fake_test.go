@@ -253,16 +253,7 @@ func TestFakeNoCallbackAfterStop(t *testing.T) {
 					// Stop alone: a callback already marked running
 					// may complete; wait for it, then none may start.
 					tm.Stop()
-					e := tm.(*entry)
-					for {
-						f.c.mu.Lock()
-						r := e.running
-						f.c.mu.Unlock()
-						if !r {
-							break
-						}
-						runtime.Gosched()
-					}
+					waitNotRunning(tm.(*entry))
 				} else {
 					tm.SyncStop()
 				}
@@ -292,5 +283,19 @@ func TestFakeAdvanceFromCallbackIgnored(t *testing.T) {
 	f.Advance(p48k64.Offset(2))
 	if n != 2 || len(logged) != 4 || f.Now() != p48k64.Offset(2) {
 		t.Fatalf("n=%d logged=%d Now=%v", n, len(logged), f.Now())
+	}
+}
+
+// waitNotRunning spins until e's callback, if one is in flight, has
+// returned: what Stop alone does not wait for.
+func waitNotRunning(e *entry) {
+	for {
+		e.c.mu.Lock()
+		r := e.running
+		e.c.mu.Unlock()
+		if !r {
+			return
+		}
+		runtime.Gosched()
 	}
 }

@@ -272,15 +272,7 @@ func TestHRNoCallbackAfterStop(t *testing.T) {
 				time.Sleep(time.Duration(i%4) * 500 * time.Microsecond)
 				if i%2 == 0 {
 					tm.Stop()
-					for { // an in-flight callback may complete
-						h.c.mu.Lock()
-						r := e.running
-						h.c.mu.Unlock()
-						if !r {
-							break
-						}
-						runtime.Gosched()
-					}
+					waitNotRunning(e) // an in-flight callback may complete
 				} else {
 					tm.SyncStop()
 				}
