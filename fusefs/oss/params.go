@@ -316,6 +316,30 @@ func reason(err error) string {
 	return err.Error()
 }
 
+// eachStreamLocked runs set on each stream of the file with its parameters
+// locked, capture first: the loop "for (idx = 1; idx >= 0; --idx)" over
+// pcm_oss_file->streams[] with lock_params/unlock_params around the body
+// that snd_pcm_oss_set_rate, _set_channels, _set_format, _set_subdivide and
+// _set_fragment each spell out. It stops at the first error, lock_params'
+// EBUSY during a transfer included.
+func (d *DSP) eachStreamLocked(set func(st *stream) error) error {
+	for dir := 1; dir >= 0; dir-- {
+		st := d.streams[dir]
+		if st == nil {
+			continue
+		}
+		if err := st.lockParams(); err != nil {
+			return err
+		}
+		err := set(st)
+		st.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setRate is snd_pcm_oss_set_rate: clamp to 1000..192000, remember, and
 // answer the rate that gets installed.
 func (d *DSP) setRate(rate int) (int, error) {
@@ -324,19 +348,15 @@ func (d *DSP) setRate(rate int) (int, error) {
 	} else if rate > 192000 {
 		rate = 192000
 	}
-	for dir := 1; dir >= 0; dir-- {
-		st := d.streams[dir]
-		if st == nil {
-			continue
-		}
-		if err := st.lockParams(); err != nil {
-			return 0, err
-		}
+	err := d.eachStreamLocked(func(st *stream) error {
 		if st.rate != rate {
 			st.params = true
 			st.rate = rate
 		}
-		st.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return d.getRate()
 }
@@ -360,19 +380,15 @@ func (d *DSP) setChannels(channels int) (int, error) {
 	if channels > 128 {
 		return 0, pcm.Errorf(syscall.EINVAL, "oss: %d channels", channels)
 	}
-	for dir := 1; dir >= 0; dir-- {
-		st := d.streams[dir]
-		if st == nil {
-			continue
-		}
-		if err := st.lockParams(); err != nil {
-			return 0, err
-		}
+	err := d.eachStreamLocked(func(st *stream) error {
 		if st.channels != channels {
 			st.params = true
 			st.channels = channels
 		}
-		st.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return d.getChannels()
 }
@@ -426,19 +442,15 @@ func (d *DSP) setFormat(format uint32) (uint32, error) {
 		if formats&format == 0 {
 			format = AFMT_U8
 		}
-		for dir := 1; dir >= 0; dir-- {
-			st := d.streams[dir]
-			if st == nil {
-				continue
-			}
-			if err := st.lockParams(); err != nil {
-				return 0, err
-			}
+		err = d.eachStreamLocked(func(st *stream) error {
 			if st.format != format {
 				st.params = true
 				st.format = format
 			}
-			st.mu.Unlock()
+			return nil
+		})
+		if err != nil {
+			return 0, err
 		}
 	}
 	return d.getFormat()
@@ -459,19 +471,11 @@ func (d *DSP) getFormat() (uint32, error) {
 // 16 once, and not after SETFRAGMENT (EINVAL).
 func (d *DSP) setSubdivide(sub int) (int, error) {
 	res, err := 0, error(pcm.Errorf(syscall.EINVAL, "oss: no substream"))
-	for dir := 1; dir >= 0; dir-- {
-		st := d.streams[dir]
-		if st == nil {
-			continue
-		}
-		if err := st.lockParams(); err != nil {
-			return 0, err
-		}
+	if e := d.eachStreamLocked(func(st *stream) error {
 		res, err = st.setSubdivideLocked(sub)
-		st.mu.Unlock()
-		if err != nil {
-			return 0, err
-		}
+		return err
+	}); e != nil {
+		return 0, e
 	}
 	return res, err
 }
@@ -501,19 +505,11 @@ func (st *stream) setSubdivideLocked(sub int) (int, error) {
 // (at least 2). Once only, and not after SUBDIVIDE (EINVAL).
 func (d *DSP) setFragment(val uint32) error {
 	err := error(pcm.Errorf(syscall.EINVAL, "oss: no substream"))
-	for dir := 1; dir >= 0; dir-- {
-		st := d.streams[dir]
-		if st == nil {
-			continue
-		}
-		if err := st.lockParams(); err != nil {
-			return err
-		}
+	if e := d.eachStreamLocked(func(st *stream) error {
 		err = st.setFragmentLocked(val)
-		st.mu.Unlock()
-		if err != nil {
-			return err
-		}
+		return err
+	}); e != nil {
+		return e
 	}
 	return err
 }
