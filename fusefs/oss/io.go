@@ -53,9 +53,13 @@ func (st *stream) write2Locked(ctx context.Context, buf []byte, nonblock bool) (
 	return n * fb, err
 }
 
-// write1 is snd_pcm_oss_write1 (partial-frag off: a fragment reaches the
-// core only when complete).
-func (st *stream) write1(ctx context.Context, p []byte, nonblock bool) (int, error) {
+// transfer1 is the frame snd_pcm_oss_write1 and snd_pcm_oss_read1 share:
+// one transfer at a time, counted in rwRef (runtime->oss.rw_ref) so that
+// parameters stay put, and step run under st.mu until p is used up, an
+// error or a signal. Bytes already moved win over the error, as in the
+// kernel's "return xfer > 0 ? xfer : tmp".
+func (st *stream) transfer1(ctx context.Context, p []byte, nonblock bool,
+	step func(ctx context.Context, p *[]byte, xfer *int, nonblock bool) error) (int, error) {
 	st.xfer.Lock()
 	defer st.xfer.Unlock()
 	st.rwRef.Add(1)
@@ -64,7 +68,7 @@ func (st *stream) write1(ctx context.Context, p []byte, nonblock bool) (int, err
 	var err error
 	for len(p) > 0 {
 		st.mu.Lock()
-		err = st.write1StepLocked(ctx, &p, &xfer, nonblock)
+		err = step(ctx, &p, &xfer, nonblock)
 		st.mu.Unlock()
 		if err != nil {
 			break
@@ -78,6 +82,12 @@ func (st *stream) write1(ctx context.Context, p []byte, nonblock bool) (int, err
 		return xfer, nil
 	}
 	return 0, err
+}
+
+// write1 is snd_pcm_oss_write1 (partial-frag off: a fragment reaches the
+// core only when complete).
+func (st *stream) write1(ctx context.Context, p []byte, nonblock bool) (int, error) {
+	return st.transfer1(ctx, p, nonblock, st.write1StepLocked)
 }
 
 // write1StepLocked is one turn of snd_pcm_oss_write1's loop.
@@ -231,28 +241,7 @@ func (st *stream) fragmentReadyLocked() error {
 
 // read1 is snd_pcm_oss_read1.
 func (st *stream) read1(ctx context.Context, p []byte, nonblock bool) (int, error) {
-	st.xfer.Lock()
-	defer st.xfer.Unlock()
-	st.rwRef.Add(1)
-	defer st.rwRef.Add(-1)
-	xfer := 0
-	var err error
-	for len(p) > 0 {
-		st.mu.Lock()
-		err = st.read1StepLocked(ctx, &p, &xfer, nonblock)
-		st.mu.Unlock()
-		if err != nil {
-			break
-		}
-		if ctx.Err() != nil {
-			err = interrupted(ctx)
-			break
-		}
-	}
-	if xfer > 0 {
-		return xfer, nil
-	}
-	return 0, err
+	return st.transfer1(ctx, p, nonblock, st.read1StepLocked)
 }
 
 // read1StepLocked is one turn of snd_pcm_oss_read1's loop.
