@@ -146,7 +146,7 @@ func Mount(o Options) (*Server, error) {
 		Debug:         o.FuseDebug,
 		Logger:        slogStd(lg),
 	}
-	fsrv, err := fuse.NewServer(raw, dir, mo)
+	fsrv, err := newServerCloexec(raw, dir, mo)
 	if err != nil {
 		s.closeTimer()
 		return nil, mountError(dir, err)
