@@ -1,6 +1,7 @@
 package procmem
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"slices"
@@ -205,16 +206,13 @@ type fdinfo struct {
 func parseFdinfo(b []byte) (fi fdinfo, ok bool) {
 	fi.mntID = -1
 	for len(b) > 0 {
-		line := b
-		if i := indexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		key, val, found := cut(line)
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+		key, val, found := bytes.Cut(line, []byte{':'})
 		if !found {
 			continue
 		}
+		val = bytes.Trim(val, " \t")
 		switch string(key) { // no allocation: the compiler special-cases this
 		case "flags":
 			v, good := parseUint(val, 8)
@@ -233,31 +231,6 @@ func parseFdinfo(b []byte) (fi fdinfo, ok bool) {
 		}
 	}
 	return fi, ok
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-// cut splits "key:\t value" at the colon and trims blanks from the value.
-func cut(line []byte) (key, val []byte, ok bool) {
-	i := indexByte(line, ':')
-	if i < 0 {
-		return nil, nil, false
-	}
-	key, val = line[:i], line[i+1:]
-	for len(val) > 0 && (val[0] == ' ' || val[0] == '\t') {
-		val = val[1:]
-	}
-	for len(val) > 0 && (val[len(val)-1] == ' ' || val[len(val)-1] == '\t') {
-		val = val[:len(val)-1]
-	}
-	return key, val, true
 }
 
 func parseUint(b []byte, base uint64) (uint64, bool) {

@@ -147,12 +147,20 @@ func TestParseFdinfo(t *testing.T) {
 		{"", fdinfo{mntID: -1}, false},
 		// Cut in the middle of a later line (buffer full): still fine.
 		{"pos:\t0\nflags:\t04000\nmnt_id:\t3\nino:\t9\neventfd-count:  ", fdinfo{flags: 04000, mntID: 3, ino: 9}, true},
+		// Blanks around a value are not part of it; a line without a
+		// colon is skipped.
+		{"garbage\nflags: \t02 \t\nmnt_id:  5\t", fdinfo{flags: 2, mntID: 5}, true},
 	}
 	for _, c := range cases {
 		got, ok := parseFdinfo([]byte(c.text))
 		if ok != c.ok || (ok && got != c.want) {
 			t.Errorf("%q: got %+v %v, want %+v %v", c.text, got, ok, c.want, c.ok)
 		}
+	}
+	// FD.Flags promises no allocation per call; the parse is its share.
+	text := []byte(cases[0].text)
+	if n := testing.AllocsPerRun(100, func() { parseFdinfo(text) }); n != 0 {
+		t.Errorf("parseFdinfo allocates %v times per call", n)
 	}
 }
 
