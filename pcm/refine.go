@@ -565,16 +565,7 @@ func (c *Constraints) ruleError(p *HWParams, r *rule) error {
 	}
 	// Arithmetic rule: recompute what it computed, for the reason.
 	var t Interval
-	switch r.kind {
-	case kindMul:
-		intervalMul(r.dep(p, 0), r.dep(p, 1), &t)
-	case kindDiv:
-		intervalDiv(r.dep(p, 0), r.dep(p, 1), &t)
-	case kindMulDivK:
-		intervalMulDivK(r.dep(p, 0), r.dep(p, 1), r.k, &t)
-	case kindMulKDiv:
-		intervalMulKDiv(r.dep(p, 0), r.k, r.dep(p, 1), &t)
-	}
+	r.arith(p, &t)
 	var b strings.Builder
 	for n := 0; n < r.ndeps; n++ {
 		if n > 0 {

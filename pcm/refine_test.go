@@ -511,3 +511,27 @@ func BenchmarkRefine(b *testing.B) {
 		}
 	})
 }
+
+// Refine and Choose of an acceptable request do not allocate (the claim in
+// refine.go: rules dispatch by kind, so the params never escape); a refused
+// request may, for its reason.
+func TestRefineNoAlloc(t *testing.T) {
+	c := newDefault(t)
+	var any, req HWParams
+	any.Any()
+	req.Any()
+	req.SetMask(ParamFormat, uint32(FormatS16LE))
+	req.SetIntervalValue(ParamChannels, 2)
+	req.SetIntervalValue(ParamRate, 48000)
+	req.SetIntervalValue(ParamBufferTime, 500000)
+	for name, f := range map[string]func() error{
+		"refine any":    func() error { p := any; return c.Refine(&p) },
+		"refine stereo": func() error { p := req; return c.Refine(&p) },
+		"choose stereo": func() error { p := req; return c.Choose(&p) },
+	} {
+		var err error
+		if n := testing.AllocsPerRun(20, func() { err = f() }); n != 0 || err != nil {
+			t.Errorf("%s: %v allocations, err %v", name, n, err)
+		}
+	}
+}

@@ -60,14 +60,10 @@ func (r *rule) dep(p *HWParams, n int) *Interval { return p.Interval(r.deps[n]) 
 // apply runs the rule's function (the kernel's r->func(params, r)).
 func (r *rule) apply(p *HWParams) int {
 	switch r.kind {
-	case kindMul:
-		return ruleMul(p, r)
-	case kindDiv:
-		return ruleDiv(p, r)
-	case kindMulDivK:
-		return ruleMulDivK(p, r)
-	case kindMulKDiv:
-		return ruleMulKDiv(p, r)
+	case kindMul, kindDiv, kindMulDivK, kindMulKDiv:
+		var t Interval
+		r.arith(p, &t)
+		return p.Interval(r.v).refine(&t)
 	case kindFormat:
 		return ruleFormat(p, r)
 	case kindSampleBits:
@@ -92,32 +88,22 @@ func (r *rule) apply(p *HWParams) int {
 	return -1
 }
 
-// ruleMul is snd_pcm_hw_rule_mul: v = deps[0] * deps[1].
-func ruleMul(p *HWParams, r *rule) int {
-	var t Interval
-	intervalMul(r.dep(p, 0), r.dep(p, 1), &t)
-	return p.Interval(r.v).refine(&t)
-}
-
-// ruleDiv is snd_pcm_hw_rule_div: v = deps[0] / deps[1].
-func ruleDiv(p *HWParams, r *rule) int {
-	var t Interval
-	intervalDiv(r.dep(p, 0), r.dep(p, 1), &t)
-	return p.Interval(r.v).refine(&t)
-}
-
-// ruleMulDivK is snd_pcm_hw_rule_muldivk: v = deps[0] * deps[1] / k.
-func ruleMulDivK(p *HWParams, r *rule) int {
-	var t Interval
-	intervalMulDivK(r.dep(p, 0), r.dep(p, 1), r.k, &t)
-	return p.Interval(r.v).refine(&t)
-}
-
-// ruleMulKDiv is snd_pcm_hw_rule_mulkdiv: v = deps[0] * k / deps[1].
-func ruleMulKDiv(p *HWParams, r *rule) int {
-	var t Interval
-	intervalMulKDiv(r.dep(p, 0), r.k, r.dep(p, 1), &t)
-	return p.Interval(r.v).refine(&t)
+// arith computes into t the interval an arithmetic rule narrows v to:
+// snd_pcm_hw_rule_mul (deps[0] * deps[1]), snd_pcm_hw_rule_div
+// (deps[0] / deps[1]), snd_pcm_hw_rule_muldivk (deps[0] * deps[1] / k) and
+// snd_pcm_hw_rule_mulkdiv (deps[0] * k / deps[1]). apply refines v with t;
+// ruleError recomputes t to explain a refusal. Other kinds leave t alone.
+func (r *rule) arith(p *HWParams, t *Interval) {
+	switch r.kind {
+	case kindMul:
+		intervalMul(r.dep(p, 0), r.dep(p, 1), t)
+	case kindDiv:
+		intervalDiv(r.dep(p, 0), r.dep(p, 1), t)
+	case kindMulDivK:
+		intervalMulDivK(r.dep(p, 0), r.dep(p, 1), r.k, t)
+	case kindMulKDiv:
+		intervalMulKDiv(r.dep(p, 0), r.k, r.dep(p, 1), t)
+	}
 }
 
 // formatList is pcm_for_each_format restricted to the formats vsnd knows,
