@@ -1,6 +1,7 @@
 package asound
 
 import (
+	"bytes"
 	"encoding/binary"
 	"syscall"
 	"time"
@@ -58,10 +59,8 @@ func putString(dst []byte, s string) {
 // cString returns the NUL-terminated string in b (all of b if no NUL).
 // The empty string costs no allocation.
 func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
 	return string(b)
 }
