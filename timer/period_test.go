@@ -68,14 +68,21 @@ func TestPeriodNextAfter(t *testing.T) {
 		{2, start + 1234*time.Millisecond, 1235},
 	}
 	for _, c := range cases {
-		if got := p.nextAfter(start, c.k, c.now); got != c.want {
+		got, d := p.nextAfter(start, c.k, c.now)
+		if got != c.want {
 			t.Errorf("nextAfter(k=%d, now=%v) = %d, want %d", c.k, c.now, got, c.want)
+		}
+		if want := start + p.Offset(got); d != want {
+			t.Errorf("nextAfter(k=%d, now=%v) deadline %v, want %v", c.k, c.now, d, want)
 		}
 	}
 	// Rounded-up offsets: with 64/48000, the first boundary after now is
 	// always strictly later than now and the previous one is not.
 	for _, now := range []time.Duration{0, 1, 1333333, 1333334, 4e6, 4e6 + 1, 1e12 + 17} {
-		k := p48k64.nextAfter(0, 0, now)
+		k, d := p48k64.nextAfter(0, 0, now)
+		if d != p48k64.Offset(k) {
+			t.Errorf("nextAfter(now=%d) = %d: deadline %d, want Offset %d", now, k, d, p48k64.Offset(k))
+		}
 		if p48k64.Offset(k) <= now || (k > 1 && p48k64.Offset(k-1) > now) {
 			t.Errorf("nextAfter(now=%d) = %d: Offset %d, previous %d", now, k, p48k64.Offset(k), p48k64.Offset(k-1))
 		}

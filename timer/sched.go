@@ -210,26 +210,29 @@ func (c *core) finishLocked(t *entry, gen uint64, now time.Duration) {
 	if !t.armed || t.gen != gen {
 		return // stopped, or Start already queued a new schedule
 	}
-	t.k = t.period.nextAfter(t.start, t.k, now)
-	t.deadline = t.start + t.period.Offset(t.k)
+	t.k, t.deadline = t.period.nextAfter(t.start, t.k, now)
 	c.pushLocked(t)
 }
 
-// nextAfter returns the index of the first boundary after k whose deadline
-// start+Offset(k') is later than now: k+1 when on time, more when late.
-func (p Period) nextAfter(start time.Duration, k int64, now time.Duration) int64 {
+// nextAfter returns the index k' of the first boundary after k whose
+// deadline start+Offset(k') is later than now (k+1 when on time, more when
+// late), and that deadline. The on-time case, every interrupt's, computes
+// Offset once.
+func (p Period) nextAfter(start time.Duration, k int64, now time.Duration) (int64, time.Duration) {
 	next := k + 1
+	d := start + p.Offset(next)
 	e := now - start
-	if e < 0 || start+p.Offset(next) > now {
-		return next
+	if e < 0 || d > now {
+		return next, d
 	}
 	// Offset(k') > e  <=>  k'*Frames*1e9 > e*Rate  <=>  k' > e*Rate/(Frames*1e9).
 	hi, lo := bits.Mul64(uint64(e), uint64(p.Rate))
 	q, _ := bits.Div64(hi, lo, uint64(p.Frames)*1e9)
 	if kk := int64(q) + 1; kk > next {
 		next = kk
+		d = start + p.Offset(next)
 	}
-	return next
+	return next, d
 }
 
 // less orders by deadline, then creation order.
