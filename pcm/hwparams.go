@@ -240,22 +240,14 @@ func (p *HWParams) Config() (Config, error) {
 	return c, nil
 }
 
-// dumpNames are alsa-lib's snd_pcm_hw_param_names, used by String.
-var dumpNames = [ParamLastInterval + 1]string{
-	ParamAccess: "ACCESS", ParamFormat: "FORMAT", ParamSubformat: "SUBFORMAT",
-	ParamSampleBits: "SAMPLE_BITS", ParamFrameBits: "FRAME_BITS", ParamChannels: "CHANNELS",
-	ParamRate: "RATE", ParamPeriodTime: "PERIOD_TIME", ParamPeriodSize: "PERIOD_SIZE",
-	ParamPeriodBytes: "PERIOD_BYTES", ParamPeriods: "PERIODS", ParamBufferTime: "BUFFER_TIME",
-	ParamBufferSize: "BUFFER_SIZE", ParamBufferBytes: "BUFFER_BYTES", ParamTickTime: "TICK_TIME",
-}
-
 // String dumps the configuration space one parameter per line, in the
-// format of alsa-lib's snd_pcm_hw_params_dump ("ACCESS:  RW_INTERLEAVED",
+// format of alsa-lib's snd_pcm_hw_params_dump (its snd_pcm_hw_param_names
+// are paramNames in upper case: "ACCESS:  RW_INTERLEAVED",
 // "RATE: [8000 384000]", "PERIOD_TIME: (1333 1365334)").
 func (p *HWParams) String() string {
 	b := make([]byte, 0, 512)
 	for k := ParamFirstMask; k <= ParamLastMask; k++ {
-		b = append(b, dumpNames[k]...)
+		b = append(b, strings.ToUpper(paramNames[k])...)
 		b = append(b, ": "...)
 		m := p.Mask(k)
 		switch {
@@ -274,7 +266,7 @@ func (p *HWParams) String() string {
 		b = append(b, '\n')
 	}
 	for k := ParamFirstInterval; k <= ParamLastInterval; k++ {
-		b = append(b, dumpNames[k]...)
+		b = append(b, strings.ToUpper(paramNames[k])...)
 		b = append(b, ": "...)
 		b = appendInterval(b, p.Interval(k))
 		b = append(b, '\n')
