@@ -31,6 +31,28 @@ func (r *rig) advanceUntil(what string, done, ready func() bool) {
 	}
 }
 
+// advanceWhile runs op (a blocking ioctl) on its own goroutine and plays
+// the interrupt as advanceUntil does until op returns; it returns op's
+// error.
+func (r *rig) advanceWhile(what string, op func() error, ready func() bool) error {
+	r.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	var err error
+	finished := false
+	r.advanceUntil(what, func() bool {
+		if !finished {
+			select {
+			case err = <-done:
+				finished = true
+			default:
+			}
+		}
+		return finished
+	}, ready)
+	return err
+}
+
 // TestAplayPlayback replays aplay -D hw:0,0 (and plughw's refine walk):
 // PREFER_SUBDEVICE on the control node, a non-blocking open, INFO,
 // PVERSION, USER_PVERSION, TTSTAMP, refines, HW_PARAMS, SW_PARAMS,
@@ -87,20 +109,8 @@ func TestAplayPlayback(t *testing.T) {
 	data := pattern(4, 20000, 1) // more than one xferChunk
 	buf := c.put(data)
 	x := xferi(c, buf, 20000)
-	done := make(chan error, 1)
-	go func() { done <- fuseIoctl(bg, f, c, asound.PCMIoctlWriteIFrames, x) }()
-	var werr error
-	finished := false
-	r.advanceUntil("WRITEI", func() bool {
-		if finished {
-			return true
-		}
-		select {
-		case werr = <-done:
-			finished = true
-		default:
-		}
-		return finished
+	werr := r.advanceWhile("WRITEI", func() error {
+		return fuseIoctl(bg, f, c, asound.PCMIoctlWriteIFrames, x)
 	}, func() bool {
 		av, err := f.Substream().Avail()
 		return err == nil && av < 256 && f.Substream().State() == pcm.StateRunning
@@ -110,18 +120,8 @@ func TestAplayPlayback(t *testing.T) {
 		t.Fatalf("WRITEI result %d, want 20000", n)
 	}
 
-	go func() { done <- fuseIoctl(bg, f, c, asound.PCMIoctlDrain, 0) }()
-	finished = false
-	r.advanceUntil("DRAIN", func() bool {
-		if finished {
-			return true
-		}
-		select {
-		case werr = <-done:
-			finished = true
-		default:
-		}
-		return finished
+	werr = r.advanceWhile("DRAIN", func() error {
+		return fuseIoctl(bg, f, c, asound.PCMIoctlDrain, 0)
 	}, func() bool { return f.Substream().State() == pcm.StateDraining })
 	must(t, "DRAIN", werr)
 	if st := f.Substream().State(); st != pcm.StateSetup {
@@ -184,20 +184,8 @@ func TestArecordCapture(t *testing.T) {
 
 	buf := c.alloc(1024 * 4)
 	x := xferi(c, buf, 1024)
-	done := make(chan error, 1)
-	go func() { done <- fuseIoctl(bg, f, c, asound.PCMIoctlReadIFrames, x) }()
-	var rerr error
-	finished := false
-	r.advanceUntil("READI", func() bool {
-		if finished {
-			return true
-		}
-		select {
-		case rerr = <-done:
-			finished = true
-		default:
-		}
-		return finished
+	rerr := r.advanceWhile("READI", func() error {
+		return fuseIoctl(bg, f, c, asound.PCMIoctlReadIFrames, x)
 	}, func() bool {
 		av, err := f.Substream().Avail()
 		return err == nil && av < 256 && f.Substream().State() == pcm.StateRunning
