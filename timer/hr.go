@@ -50,9 +50,11 @@ const rawMaxSleep = time.Millisecond
 // serves every timer. It keeps the armed timers in a min-heap by deadline and
 // sleeps in read(2) on a timerfd armed, with TFD_TIMER_ABSTIME on
 // CLOCK_MONOTONIC, to the earliest deadline. Another goroutine that moves
-// the earliest deadline earlier (Start) re-arms the same timerfd under the
-// scheduler lock, which wakes the sleeper at the new time with no lost-wakeup
-// window (a re-armed timerfd also clears its expiration count). The sleeping
+// the earliest deadline earlier (Start) while the thread sleeps re-arms the
+// same timerfd under the scheduler lock, which wakes the sleeper at the new
+// time with no lost-wakeup window (a re-armed timerfd also clears its
+// expiration count); while the thread is awake it re-arms by itself before
+// it sleeps again, so a Start then costs no system call. The sleeping
 // primitive and the scheduling class were chosen by measurement: see doc.go.
 type HR struct {
 	c      core
@@ -64,10 +66,11 @@ type HR struct {
 	unhold sync.Once     // gives back the extra GOMAXPROCS once
 	done   chan struct{} // closed when the timer thread has exited
 
-	closed bool                 // guarded by c.mu
-	its    unix.ItimerSpec      // guarded by c.mu: scratch for timerfd_settime (keeps it allocation-free)
-	buf    [8]byte              // owned by the timer thread: expiration count read from fd
-	logf   func(string, ...any) // immutable
+	closed   bool                 // guarded by c.mu
+	sleeping bool                 // guarded by c.mu: the thread armed fd and released mu to block on it; a Start must re-arm
+	its      unix.ItimerSpec      // guarded by c.mu: scratch for timerfd_settime (keeps it allocation-free)
+	buf      [8]byte              // owned by the timer thread: expiration count read from fd
+	logf     func(string, ...any) // immutable
 }
 
 var _ Source = (*HR)(nil)
@@ -130,19 +133,26 @@ func (h *HR) Close() error {
 	return nil
 }
 
-// kickLocked is core.kick: the earliest deadline moved earlier, re-arm.
+// kickLocked is core.kick: the earliest deadline changed; re-arm if the
+// thread sleeps on the old one. An awake thread (running callbacks, or
+// between waking and sleeping) re-arms from the heap before it sleeps.
 // Precondition: c.mu held.
 func (h *HR) kickLocked(deadline time.Duration) {
-	if h.closed {
+	if h.closed || !h.sleeping {
 		return
 	}
+	h.armLocked(h.wakeAt(deadline, time.Duration(nanotime())))
+}
+
+// wakeAt is when the thread wakes up to serve deadline, the earliest one,
+// at clock reading now: deadline+Slack, and with HoldP no later than
+// rawMaxSleep from now.
+func (h *HR) wakeAt(deadline, now time.Duration) time.Duration {
 	deadline += h.slack
-	if h.holdP {
-		if limit := time.Duration(nanotime()) + rawMaxSleep; deadline > limit {
-			deadline = limit
-		}
+	if h.holdP && deadline > now+rawMaxSleep {
+		deadline = now + rawMaxSleep
 	}
-	h.armLocked(deadline)
+	return deadline
 }
 
 // armLocked arms the timerfd at the absolute CLOCK_MONOTONIC time d (d <= 0
@@ -182,20 +192,18 @@ func (h *HR) run(opts HROptions, ready chan<- struct{}) {
 		}
 		next, armed := c.nextLocked() // 0 (disarm) when no timer is armed
 		if armed {
-			next += h.slack
-		}
-		raw := armed && h.holdP
-		if raw && next > now+rawMaxSleep {
-			next = now + rawMaxSleep
+			next = h.wakeAt(next, now)
 		}
 		h.armLocked(next)
+		h.sleeping = true
 		c.mu.Unlock()
-		if raw {
+		if armed && h.holdP {
 			h.sleepRaw()
 		} else {
 			h.sleep()
 		}
 		c.mu.Lock()
+		h.sleeping = false
 	}
 	c.mu.Unlock()
 	unix.Close(h.fd) // closed is set: kickLocked no longer touches fd

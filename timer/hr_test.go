@@ -132,7 +132,13 @@ func TestHRStartEarlierWakesSleeper(t *testing.T) {
 	slow := h.NewTimer(func(time.Duration) {})
 	slow.Start(h.Now(), Period{Frames: 3600, Rate: 1}) // an hour away
 	defer slow.Stop()
-	time.Sleep(10 * time.Millisecond) // let the thread go to sleep on it
+	// The thread must be asleep on the hour-long deadline: only a re-arm
+	// by Start can wake it in time.
+	waitFor(t, "the timer thread to sleep", func() bool {
+		h.c.mu.Lock()
+		defer h.c.mu.Unlock()
+		return h.sleeping
+	})
 	fired := make(chan time.Duration, 1)
 	fast := h.NewTimer(func(now time.Duration) {
 		select {
@@ -150,6 +156,27 @@ func TestHRStartEarlierWakesSleeper(t *testing.T) {
 		}
 	case <-time.After(generous):
 		t.Fatal("an earlier deadline did not wake the timer thread")
+	}
+}
+
+// TestHRStartFromCallbackNeedsNoKick: a Start while the thread is awake
+// (here from another timer's callback) does not re-arm the timerfd; the
+// thread must pick the new earliest deadline up before it sleeps again,
+// instead of sleeping until the other timer's next deadline an hour away.
+func TestHRStartFromCallbackNeedsNoKick(t *testing.T) {
+	h := newTestHR(t)
+	fired := make(chan struct{})
+	var once sync.Once
+	fast := h.NewTimer(func(time.Duration) { once.Do(func() { close(fired) }) })
+	defer fast.SyncStop()
+	slow := h.NewTimer(func(now time.Duration) { fast.Start(now, p48k64) })
+	defer slow.SyncStop()
+	// First callback now, the next one an hour later.
+	slow.Start(h.Now()-time.Hour+time.Millisecond, Period{Frames: 3600, Rate: 1})
+	select {
+	case <-fired:
+	case <-time.After(generous):
+		t.Fatal("a timer started from a callback did not fire: the thread slept on the old deadline")
 	}
 }
 

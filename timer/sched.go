@@ -35,9 +35,9 @@ type core struct {
 	// goroutine id for Fake, the OS thread id for HR (whose runner is locked
 	// to its thread). Immutable; called only on SyncStop's slow path.
 	self func() int64
-	// kick, if non-nil, is called with mu held when the earliest deadline
-	// moved earlier (to the given time), so a sleeping runner re-arms.
-	// Immutable.
+	// kick, if non-nil, is called with mu held when Start put a timer at
+	// the head of the heap (the earliest deadline is now the given time),
+	// so a sleeping runner re-arms. Immutable.
 	kick func(deadline time.Duration)
 	// logf reports misuse (SyncStop from a callback, invalid period). Immutable.
 	logf func(format string, args ...any)
