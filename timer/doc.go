@@ -61,10 +61,13 @@
 // # How HR sleeps, and why (measured)
 //
 // The thread sleeps in read(2) on a timerfd armed with TFD_TIMER_ABSTIME at
-// the earliest deadline. A Start that makes an earlier deadline re-arms the
-// same timerfd under the core lock: the sleeper wakes at the new time, and
-// there is no lost-wakeup window (clock_nanosleep would need a signal to
-// the thread, which can arrive between the deadline check and the sleep).
+// the earliest deadline. A Start that makes an earlier deadline while the
+// thread sleeps re-arms the same timerfd under the core lock: the sleeper
+// wakes at the new time, and there is no lost-wakeup window
+// (clock_nanosleep would need a signal to the thread, which can arrive
+// between the deadline check and the sleep). A Start while the thread is
+// awake leaves the timerfd alone: the thread arms it from the heap before
+// it sleeps.
 // The thread asks for SCHED_FIFO at DefaultFIFOPriority (20) with
 // SCHED_FLAG_RESET_ON_FORK; if refused it logs and sets PR_SET_TIMERSLACK
 // to 1 ns. It never calls UnlockOSThread: when it exits, the runtime
