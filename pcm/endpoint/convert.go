@@ -112,14 +112,14 @@ func (c *Converter) Convert(dst, src []byte) int {
 
 func (c *Converter) convertInt(dst, src []byte, frames int) {
 	c.ibuf = grow(c.ibuf, frames*c.inCh)
-	decodeInt(c.from, src, c.ibuf)
+	DecodeInt(c.from, src, c.ibuf)
 	out := c.ibuf
 	if c.inCh != c.outCh {
 		c.imap = grow(c.imap, frames*c.outCh)
 		mapChannelsInt(c.imap, c.ibuf, c.inCh, c.outCh)
 		out = c.imap
 	}
-	encodeInt(c.to, dst, out)
+	EncodeInt(c.to, dst, out)
 }
 
 func (c *Converter) convertFloat(dst, src []byte, frames int) {
@@ -128,7 +128,7 @@ func (c *Converter) convertFloat(dst, src []byte, frames int) {
 		decodeFloat(c.from, src, c.fbuf)
 	} else {
 		c.ibuf = grow(c.ibuf, frames*c.inCh)
-		decodeInt(c.from, src, c.ibuf)
+		DecodeInt(c.from, src, c.ibuf)
 		for i, v := range c.ibuf {
 			c.fbuf[i] = float64(v) * (1.0 / (1 << 31))
 		}
@@ -147,7 +147,7 @@ func (c *Converter) convertFloat(dst, src []byte, frames int) {
 	for i, f := range out {
 		c.ibuf[i] = floatToS32(f)
 	}
-	encodeInt(c.to, dst, c.ibuf[:len(out)])
+	EncodeInt(c.to, dst, c.ibuf[:len(out)])
 }
 
 // floatToS32 mirrors get32float in alsa-lib's src/pcm/plugin_ops.h.
@@ -304,10 +304,14 @@ func intLayout(f pcm.Format) (size int, little bool, shift uint, flip uint32) {
 	return
 }
 
-// decodeInt reads integer samples of format f into left-justified signed
-// 32-bit values (the shape of snd_pcm_linear_get in pcm_linear.c). A 24-bit
-// sample in 4 bytes takes the low three bytes; the top byte is ignored.
-func decodeInt(f pcm.Format, src []byte, dst []int32) {
+// DecodeInt reads len(dst) integer samples of format f from src into
+// left-justified signed 32-bit values (sample << (32-width), sign bit
+// flipped for unsigned; the shape of snd_pcm_linear_get in pcm_linear.c).
+// A 24-bit sample in 4 bytes takes the low three bytes; the top byte is
+// ignored. f must be a known integer format and src must hold len(dst)
+// samples. It is the one integer sample decoder of vsnd: mixer.Scale uses
+// it too.
+func DecodeInt(f pcm.Format, src []byte, dst []int32) {
 	size, little, shift, flip := intLayout(f)
 	switch {
 	case size == 1:
@@ -343,11 +347,12 @@ func decodeInt(f pcm.Format, src []byte, dst []int32) {
 	}
 }
 
-// encodeInt is the inverse of decodeInt: it keeps the format's width of
+// EncodeInt is the inverse of DecodeInt: it writes len(src) samples into
+// dst and keeps the format's width of
 // most significant bits (truncation, as snd_pcm_linear_convert). A 24-bit
 // sample in 4 bytes is written sign-extended (signed) or with a zero top
 // byte (unsigned).
-func encodeInt(f pcm.Format, dst []byte, src []int32) {
+func EncodeInt(f pcm.Format, dst []byte, src []int32) {
 	size, little, shift, flip := intLayout(f)
 	switch {
 	case size == 1:

@@ -52,7 +52,7 @@ func canonical(t testing.TB, f pcm.Format, n int, seed uint64) []byte {
 		vals[i] = int32(rng.Uint32() & mask)
 	}
 	copy(vals, []int32{math.MinInt32, int32(0x7FFFFFFF & mask), 0, int32(mask), int32(1 << (32 - f.Width()))})
-	encodeInt(f, out, vals)
+	EncodeInt(f, out, vals)
 	return out
 }
 

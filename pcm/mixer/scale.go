@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/vsnd/vsnd/pcm"
+	"github.com/vsnd/vsnd/pcm/endpoint"
 )
 
 // Scale multiplies the interleaved samples of p, in format f, in place by
@@ -131,48 +132,32 @@ func scaleFloat64(p []byte, gains []float64, bo binary.ByteOrder) {
 }
 
 // scaleInt handles every integer format: 8, 16, 24 in 3 or 4 bytes and
-// 32 bits, signed or unsigned, either byte order.
+// 32 bits, signed or unsigned, either byte order. It decodes and encodes
+// through endpoint.DecodeInt/EncodeInt (the converter's codec, so one
+// decoding per format exists), chunk by chunk through a stack buffer, and
+// scales each sample at its own width: the left-justified value shifted
+// down arithmetically is the signed sample (unsigned ones already centred
+// on their midpoint by the codec's sign flip), so truncation toward zero
+// and the clamp happen at the format's width, not at 32 bits.
 func scaleInt(f pcm.Format, p []byte, gains []float64) {
 	bps, width := f.Bytes(), uint(f.Width())
-	signed, little := f.Signed(), f.LittleEndian()
+	shift := 32 - width
 	lo, hi := -(int64(1) << (width - 1)), int64(1)<<(width-1)-1
-	mid := int64(1) << (width - 1)
-	physMask := uint64(1)<<(8*uint(bps)) - 1
+	var buf [256]int32
 	c := 0
-	for off := 0; off+bps <= len(p); off += bps {
-		s := p[off : off+bps]
-		var u uint64
-		if little {
-			for k := bps - 1; k >= 0; k-- {
-				u = u<<8 | uint64(s[k])
-			}
-		} else {
-			for k := 0; k < bps; k++ {
-				u = u<<8 | uint64(s[k])
-			}
-		}
-		var x int64
-		if signed {
-			x = int64(u<<(64-width)) >> (64 - width) // sign-extend the low width bits
-		} else {
-			x = int64(u&(uint64(1)<<width-1)) - mid
-		}
-		y := truncClamp(float64(x)*gains[c], lo, hi)
-		if !signed {
-			y += mid
-		}
-		u = uint64(y) & physMask
-		if little {
-			for k := 0; k < bps; k++ {
-				s[k] = byte(u >> (8 * uint(k)))
-			}
-		} else {
-			for k := 0; k < bps; k++ {
-				s[bps-1-k] = byte(u >> (8 * uint(k)))
+	for len(p) > 0 {
+		n := min(len(buf), len(p)/bps)
+		v := buf[:n]
+		chunk := p[:n*bps]
+		endpoint.DecodeInt(f, chunk, v)
+		for i, x := range v {
+			y := truncClamp(float64(x>>shift)*gains[c], lo, hi)
+			v[i] = int32(y) << shift
+			if c++; c == len(gains) {
+				c = 0
 			}
 		}
-		if c++; c == len(gains) {
-			c = 0
-		}
+		endpoint.EncodeInt(f, chunk, v)
+		p = p[n*bps:]
 	}
 }
