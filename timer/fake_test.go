@@ -249,14 +249,7 @@ func TestFakeNoCallbackAfterStop(t *testing.T) {
 				for j := 0; j < i%5; j++ {
 					runtime.Gosched()
 				}
-				if i%2 == 0 {
-					// Stop alone: a callback already marked running
-					// may complete; wait for it, then none may start.
-					tm.Stop()
-					waitNotRunning(tm.(*entry))
-				} else {
-					tm.SyncStop()
-				}
+				stopBothWays(tm, i)
 				stopped.Store(true)
 			}
 		}()
@@ -283,6 +276,18 @@ func TestFakeAdvanceFromCallbackIgnored(t *testing.T) {
 	f.Advance(p48k64.Offset(2))
 	if n != 2 || len(logged) != 4 || f.Now() != p48k64.Offset(2) {
 		t.Fatalf("n=%d logged=%d Now=%v", n, len(logged), f.Now())
+	}
+}
+
+// stopBothWays stops tm with Stop on even rounds and SyncStop on odd ones.
+// After Stop alone a callback already marked running may complete: it waits
+// for that one, so in both cases no callback may run after it returns.
+func stopBothWays(tm Timer, round int) {
+	if round%2 == 0 {
+		tm.Stop()
+		waitNotRunning(tm.(*entry))
+	} else {
+		tm.SyncStop()
 	}
 }
 
