@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -142,11 +141,6 @@ func (n *alsaPCMNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.At
 	return 0
 }
 
-// releaseWaitALSA bounds how long an open waits for the RELEASE of a
-// closed previous handle (FUSE sends RELEASE asynchronously after
-// close(2) returns; `aplay a.wav; aplay b.wav` must not see EBUSY).
-const releaseWaitALSA = 2 * time.Second
-
 // Open implements fs.NodeOpener: snd_pcm_open (alsa.Card.OpenPCM). When
 // the substream is busy because its previous opener has closed the file
 // but the RELEASE is still in flight, the open waits for it, then tries
@@ -161,7 +155,7 @@ func (n *alsaPCMNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, ui
 		if err == nil {
 			break
 		}
-		if pcm.Errno(err) == syscall.EBUSY && !waited && n.waitClosing(ctx, releaseWaitALSA, true) {
+		if pcm.Errno(err) == syscall.EBUSY && !waited && n.waitClosing(ctx, true) {
 			continue
 		}
 		n.face.srv.log.Debug("alsa open", "node", n.name, "pid", pid, "err", err)
@@ -170,7 +164,7 @@ func (n *alsaPCMNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, ui
 	// The previous handle's RELEASE may have freed the substream and not
 	// yet returned from go-fuse, which drops its passthrough backing file
 	// only afterwards: wait, so that this open registers its own memfd.
-	n.waitClosing(ctx, releaseWaitALSA, false)
+	n.waitClosing(ctx, false)
 	h := &alsaPCMHandle{alsaHandle: newALSAHandle(n.face, n.name, flags), node: n, pcm: f}
 	h.self = h
 	h.spin.face = n.face
@@ -202,8 +196,9 @@ func (n *alsaPCMNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, ui
 // waitClosing waits until every handle of the node whose release has
 // begun (and, with idle, every handle that was flushed: closed by its
 // process, its RELEASE probably in flight) has finished its RELEASE, at
-// most d or until ctx ends. It reports whether there was one.
-func (n *alsaPCMNode) waitClosing(ctx context.Context, d time.Duration, idle bool) bool {
+// most releaseWait or until ctx ends (waitReleased). It reports whether
+// there was one.
+func (n *alsaPCMNode) waitClosing(ctx context.Context, idle bool) bool {
 	var waits []<-chan struct{}
 	n.mu.Lock()
 	for h := range n.open {
@@ -215,17 +210,7 @@ func (n *alsaPCMNode) waitClosing(ctx context.Context, d time.Duration, idle boo
 	if len(waits) == 0 {
 		return false
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for _, w := range waits {
-		select {
-		case <-w:
-		case <-t.C:
-			return true
-		case <-ctx.Done():
-			return true
-		}
-	}
+	waitReleased(ctx, waits...)
 	return true
 }
 
@@ -344,11 +329,7 @@ func (h *alsaCtlHandle) Ioctl(ctx context.Context, cmd uint32, arg uint64, in, o
 // 72-byte records. O_NONBLOCK comes with the READ request.
 func (h *alsaCtlHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	h.busy()
-	nonblock := h.nonblock
-	if fl, ok := h.face.srv.raw.requestFlags(ctx); ok {
-		nonblock = fl&syscall.O_NONBLOCK != 0
-	}
-	n, err := h.ctl.Read(ctx, dest, nonblock)
+	n, err := h.ctl.Read(ctx, dest, h.face.srv.raw.nonblock(ctx, h.nonblock))
 	if err != nil {
 		return nil, pcm.Errno(err)
 	}

@@ -55,9 +55,28 @@ type dataHandle struct {
 	released chan struct{} // closed by Release
 }
 
-// releaseWait bounds how long an opener waits for an idle handle's
-// RELEASE before answering EBUSY.
+// releaseWait bounds how long an open waits for the RELEASE of a closed
+// previous handle before answering EBUSY: FUSE sends RELEASE after close(2)
+// has returned, and `aplay a.wav; aplay b.wav` must not see EBUSY. The data
+// file, the OSS dsp files and the ALSA PCM nodes all wait this long.
 const releaseWait = 2 * time.Second
+
+// waitReleased waits until every channel in released is closed (a handle's
+// RELEASE has finished), at most releaseWait in all or until ctx ends (the
+// opener got a signal). The caller then tries its open once more.
+func waitReleased(ctx context.Context, released ...<-chan struct{}) {
+	t := time.NewTimer(releaseWait)
+	defer t.Stop()
+	for _, r := range released {
+		select {
+		case <-r:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
 
 // Open implements fs.NodeOpener. The access mode must match the direction
 // (playback: write, capture: read), else EINVAL, as read(2) on a playback
@@ -90,13 +109,7 @@ func (st *stream) openData(ctx context.Context, flags uint32) (*dataHandle, erro
 		// wait for it (a program that closes and reopens must not see
 		// EBUSY), then try once more.
 		waited = true
-		t := time.NewTimer(releaseWait)
-		select {
-		case <-old.released:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
+		waitReleased(ctx, old.released)
 	}
 }
 
@@ -141,9 +154,7 @@ func (st *stream) tryOpenData(ctx context.Context, flags uint32, waited bool) (*
 // flags updates the handle's O_NONBLOCK from the request. Precondition:
 // h.mu held.
 func (h *dataHandle) flagsLocked(ctx context.Context) {
-	if fl, ok := h.st.srv.raw.requestFlags(ctx); ok {
-		h.nonblock = fl&syscall.O_NONBLOCK != 0
-	}
+	h.nonblock = h.st.srv.raw.nonblock(ctx, h.nonblock)
 }
 
 // Write implements fs.NodeWriter: snd_pcm_write. It blocks at real-time

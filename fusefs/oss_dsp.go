@@ -73,9 +73,7 @@ func (n *dspNode) handle(ctx context.Context, f fs.FileHandle) (*dspHandle, bool
 		return nil, false
 	}
 	h.idle.Store(false)
-	if fl, ok := n.face.srv.raw.requestFlags(ctx); ok {
-		h.nonblock.Store(fl&syscall.O_NONBLOCK != 0)
-	}
+	h.nonblock.Store(n.face.srv.raw.nonblock(ctx, h.nonblock.Load()))
 	return h, true
 }
 

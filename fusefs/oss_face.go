@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/vsnd/vsnd/fusefs/oss"
 	"github.com/vsnd/vsnd/pcm"
@@ -57,13 +56,7 @@ func (f *ossFace) openDSP(ctx context.Context, n *dspNode, flags uint32) (*dspHa
 			return h, err
 		}
 		waited = true
-		t := time.NewTimer(releaseWait)
-		select {
-		case <-idle.released:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
+		waitReleased(ctx, idle.released)
 	}
 }
 

@@ -3,6 +3,7 @@ package fusefs
 import (
 	"context"
 	"sync"
+	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -39,17 +40,21 @@ func (f *flagsFS) clear(cancel <-chan struct{}) {
 	f.mu.Unlock()
 }
 
-// requestFlags returns the open flags of the READ or WRITE request whose
-// node-level context is ctx, and false outside such a request.
-func (f *flagsFS) requestFlags(ctx context.Context) (uint32, bool) {
+// nonblock reports O_NONBLOCK as the READ or WRITE request whose
+// node-level context is ctx carries it; outside such a request (FLUSH,
+// IOCTL carry no flags) it returns cur, the flag as last seen.
+func (f *flagsFS) nonblock(ctx context.Context, cur bool) bool {
 	fc, ok := ctx.(*fuse.Context)
 	if !ok || fc.Cancel == nil {
-		return 0, false
+		return cur
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.flags[fc.Cancel]
-	return v, ok
+	fl, ok := f.flags[fc.Cancel]
+	f.mu.Unlock()
+	if !ok {
+		return cur
+	}
+	return fl&syscall.O_NONBLOCK != 0
 }
 
 // Read implements fuse.RawFileSystem.
