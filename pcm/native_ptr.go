@@ -38,6 +38,13 @@ func (s *Substream) doHWSyncLocked() error {
 func (s *Substream) HWSync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.openHWSyncLocked()
+}
+
+// openHWSyncLocked checks the stream is open, then does do_pcm_hwsync:
+// what every pointer ioctl that syncs first (HWSync, Delay, Avail,
+// Rewind, Forward) starts with. Precondition: mu held.
+func (s *Substream) openHWSyncLocked() error {
 	if err := s.checkOpenLocked(); err != nil {
 		return err
 	}
@@ -60,10 +67,7 @@ func (s *Substream) calcDelayLocked() int64 {
 func (s *Substream) Delay() (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkOpenLocked(); err != nil {
-		return 0, err
-	}
-	if err := s.doHWSyncLocked(); err != nil {
+	if err := s.openHWSyncLocked(); err != nil {
 		return 0, err
 	}
 	return s.calcDelayLocked(), nil
@@ -75,10 +79,7 @@ func (s *Substream) Delay() (int64, error) {
 func (s *Substream) Avail() (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkOpenLocked(); err != nil {
-		return 0, err
-	}
-	if err := s.doHWSyncLocked(); err != nil {
+	if err := s.openHWSyncLocked(); err != nil {
 		return 0, err
 	}
 	return s.availLocked(), nil
@@ -133,10 +134,7 @@ func (s *Substream) Rewind(frames uint64) (uint64, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkOpenLocked(); err != nil {
-		return 0, err
-	}
-	if err := s.doHWSyncLocked(); err != nil {
+	if err := s.openHWSyncLocked(); err != nil {
 		return 0, err
 	}
 	// rewind_appl_ptr
@@ -164,10 +162,7 @@ func (s *Substream) Forward(frames uint64) (uint64, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkOpenLocked(); err != nil {
-		return 0, err
-	}
-	if err := s.doHWSyncLocked(); err != nil {
+	if err := s.openHWSyncLocked(); err != nil {
 		return 0, err
 	}
 	// forward_appl_ptr
