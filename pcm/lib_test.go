@@ -356,42 +356,62 @@ func TestBoundaryWrap(t *testing.T) {
 }
 
 func TestTransferAndStartDuringHWParamsAreEBUSY(t *testing.T) {
-	fake := timer.NewFake()
-	hold := make(chan struct{})
-	entered := make(chan struct{}, 1)
-	drv := &blockingHWParams{Driver: NewVirtualDriver(fake), hold: hold, entered: entered}
-	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(), Driver: drv, Clock: fake, Name: t.Name()})
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Release()
-	unblock := sync.OnceFunc(func() { close(hold) })
-	defer unblock() // before Release, even when the test fails
-	f := &fixture{t: t, fake: fake, s: s}
+	f, drv := newBlockingHWParamsFixture(t)
+	s := f.s
 	f.setup(stereo48k)
 	p, _ := s.CurrentSWParams()
 	p.StartThreshold = p.Boundary
 	f.must("SWParams", s.SWParams(&p))
 	f.must("Prepare", s.Prepare())
 	f.write(pattern(stereo48k, 0, 256)) // queued, not started
-	drv.block.Store(true)
-	done := make(chan error, 1)
-	go func() { done <- s.HWParams(hwParamsFor(stereo48k)) }()
-	<-entered
+	done := drv.hwParamsHeld(s)
 	_, err := s.Write(bg, pattern(stereo48k, 0, 256), true)
 	wantErrno(t, "Write during hw_params", err, syscall.EBUSY)
 	// Nor can the interrupt be started on state being replaced.
 	wantErrno(t, "Start during hw_params", s.Start(), syscall.EBUSY)
 	wantErrno(t, "Drain during hw_params", s.Drain(bg, true), syscall.EBUSY)
-	unblock()
+	drv.unblock()
 	f.must("HWParams", <-done)
 }
 
+// blockingHWParams is a driver whose HWParams, once block is set, stops
+// until unblock is called.
 type blockingHWParams struct {
 	Driver
 	block   atomic.Bool
 	hold    chan struct{}
 	entered chan struct{}
+	unblock func() // closes hold; idempotent
+}
+
+// newBlockingHWParamsFixture opens a playback substream on a
+// blockingHWParams driver. The cleanup unblocks the driver before
+// Release, even when the test fails.
+func newBlockingHWParamsFixture(t *testing.T) (*fixture, *blockingHWParams) {
+	t.Helper()
+	fake := timer.NewFake()
+	drv := &blockingHWParams{Driver: NewVirtualDriver(fake), hold: make(chan struct{}),
+		entered: make(chan struct{}, 1)}
+	drv.unblock = sync.OnceFunc(func() { close(drv.hold) })
+	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(), Driver: drv, Clock: fake, Name: t.Name()})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		drv.unblock()
+		s.Release()
+	})
+	return &fixture{t: t, fake: fake, s: s}, drv
+}
+
+// hwParamsHeld starts HWParams on s and returns once the driver holds
+// it; the channel gets its result after unblock.
+func (d *blockingHWParams) hwParamsHeld(s *Substream) <-chan error {
+	d.block.Store(true)
+	done := make(chan error, 1)
+	go func() { done <- s.HWParams(hwParamsFor(stereo48k)) }()
+	<-d.entered
+	return done
 }
 
 func (d *blockingHWParams) HWParams(s *Substream, c Config) error {
@@ -528,23 +548,11 @@ func TestUpdateHWPtr0(t *testing.T) {
 }
 
 func TestDisconnectDuringHWParams(t *testing.T) {
-	fake := timer.NewFake()
-	hold := make(chan struct{})
-	entered := make(chan struct{}, 1)
-	drv := &blockingHWParams{Driver: NewVirtualDriver(fake), hold: hold, entered: entered}
-	s := NewSubstream(Options{Stream: Playback, Hardware: DefaultHardware(), Driver: drv, Clock: fake, Name: t.Name()})
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Release()
-	unblock := sync.OnceFunc(func() { close(hold) })
-	defer unblock()
-	drv.block.Store(true)
-	done := make(chan error, 1)
-	go func() { done <- s.HWParams(hwParamsFor(stereo48k)) }()
-	<-entered
+	f, drv := newBlockingHWParamsFixture(t)
+	s := f.s
+	done := drv.hwParamsHeld(s)
 	s.Disconnect()
-	unblock()
+	drv.unblock()
 	wantErrno(t, "HWParams", <-done, syscall.ENODEV)
 	if st := s.State(); st != StateDisconnected {
 		t.Fatalf("state %v, want DISCONNECTED kept", st)
