@@ -211,9 +211,8 @@ func (a *Area) Pinned() int {
 // Close unmaps everything and closes the memfd. Client mappings stay
 // valid (they hold their own reference to the memory) but no longer share
 // anything with the daemon. After Close the status and control accessors
-// work on a detached copy of the last values; Status and Control pointers
-// obtained before Close must not be used. Close is idempotent; it returns
-// the first munmap/close error.
+// work on a detached copy of the last values. Close is idempotent; it
+// returns the first munmap/close error.
 func (a *Area) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -226,22 +225,8 @@ func (a *Area) Close() error {
 			first = wrapErrno(err, what)
 		}
 	}
-	if a.statusMap != nil {
-		st := *a.status.Load()
-		a.status.Store(&st)
-		keep(unix.Munmap(a.statusMap), "munmap status")
-		a.statusMap = nil
-	} else {
-		a.status.Store(new(Status))
-	}
-	if a.controlMap != nil {
-		c := *a.control.Load()
-		a.control.Store(&c)
-		keep(unix.Munmap(a.controlMap), "munmap control")
-		a.controlMap = nil
-	} else {
-		a.control.Store(new(Control))
-	}
+	keep(detach(&a.status, &a.statusMap), "munmap status")
+	keep(detach(&a.control, &a.controlMap), "munmap control")
 	if a.dataMap != nil {
 		keep(unix.Munmap(a.dataMap), "munmap data")
 		a.dataMap, a.dataLen = nil, 0
@@ -249,6 +234,21 @@ func (a *Area) Close() error {
 	keep(unix.Close(a.fd), "close memfd")
 	a.fd = -1
 	return first
+}
+
+// detach points p at a heap copy of the record it points to in the page
+// mapping *m (a zero record if New failed before mapping it) and unmaps
+// the page. Precondition: a.mu held by the caller (Close).
+func detach[T Status | Control](p *atomic.Pointer[T], m *[]byte) error {
+	if *m == nil {
+		p.Store(new(T))
+		return nil
+	}
+	v := *p.Load()
+	p.Store(&v)
+	err := unix.Munmap(*m)
+	*m = nil
+	return err
 }
 
 func pageAlign(n int) int { return (n + PageSize - 1) &^ (PageSize - 1) }

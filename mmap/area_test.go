@@ -283,6 +283,9 @@ func TestCloseIdempotent(t *testing.T) {
 		t.Errorf("HWPtr after Close = %d, want 42", a.HWPtr())
 	}
 	a.SetApplPtr(1)
+	if a.ApplPtr() != 1 {
+		t.Errorf("ApplPtr after Close = %d, want 1", a.ApplPtr())
+	}
 	if a.Data() != nil {
 		t.Errorf("Data after Close non-nil")
 	}

@@ -9,14 +9,6 @@ import "sync/atomic"
 // plain accesses of aligned words; on x86_64 these compile to the same
 // moves).
 
-// Status returns a pointer into the shared status page. Access its fields
-// only with sync/atomic; prefer the accessors. Invalid after Close.
-func (a *Area) Status() *Status { return a.status.Load() }
-
-// Control returns a pointer into the shared control page. Access its
-// fields only with sync/atomic; prefer the accessors. Invalid after Close.
-func (a *Area) Control() *Control { return a.control.Load() }
-
 // HWPtr returns status->hw_ptr.
 func (a *Area) HWPtr() uint64 { return atomic.LoadUint64(&a.status.Load().HWPtr) }
 
