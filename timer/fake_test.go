@@ -157,12 +157,7 @@ func TestFakeSyncStopWaitsForRunningCallback(t *testing.T) {
 		after.Store(calls.Load())
 		close(syncDone)
 	}()
-	// Wait until SyncStop is provably blocked inside its wait loop.
-	waitFor(t, "SyncStop to block", func() bool {
-		f.c.mu.Lock()
-		defer f.c.mu.Unlock()
-		return f.c.waiters == 1
-	})
+	waitSyncStopBlocked(t, &f.c)
 	select {
 	case <-syncDone:
 		t.Fatal("SyncStop returned while the callback was running")
@@ -277,6 +272,17 @@ func TestFakeAdvanceFromCallbackIgnored(t *testing.T) {
 	if n != 2 || len(logged) != 4 || f.Now() != p48k64.Offset(2) {
 		t.Fatalf("n=%d logged=%d Now=%v", n, len(logged), f.Now())
 	}
+}
+
+// waitSyncStopBlocked waits until one SyncStop is provably blocked inside
+// its wait loop on c.
+func waitSyncStopBlocked(t *testing.T, c *core) {
+	t.Helper()
+	waitFor(t, "SyncStop to block", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.waiters == 1
+	})
 }
 
 // stopBothWays stops tm with Stop on even rounds and SyncStop on odd ones.

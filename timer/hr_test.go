@@ -201,11 +201,7 @@ func TestHRSyncStopWaitsForRunningCallback(t *testing.T) {
 		tm.SyncStop()
 		syncDone <- calls.Load()
 	}()
-	waitFor(t, "SyncStop to block", func() bool {
-		h.c.mu.Lock()
-		defer h.c.mu.Unlock()
-		return h.c.waiters == 1
-	})
+	waitSyncStopBlocked(t, &h.c)
 	select {
 	case <-syncDone:
 		t.Fatal("SyncStop returned while the callback was running")
