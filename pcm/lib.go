@@ -93,7 +93,9 @@ func (s *Substream) updateHWPtr0Locked(inInterrupt bool) error {
 	}
 	now := s.now()
 	if pos >= s.bufferSize {
-		s.hwPtrErrorLocked("invalid position: pos=%d, buffer=%d, period=%d", pos, s.bufferSize, s.periodSize)
+		if s.hwPtrErrorLocked() {
+			s.logf("(%d times) invalid position: pos=%d, buffer=%d, period=%d", s.hwPtrErrors, pos, s.bufferSize, s.periodSize)
+		}
 		pos = 0
 	}
 	hwBase := s.hwPtrBase
@@ -130,11 +132,15 @@ func (s *Substream) updateHWPtr0Locked(inInterrupt bool) error {
 	if !s.cfg.NoPeriodWakeup {
 		// Something must be really wrong.
 		if uint64(delta) >= s.bufferSize+s.periodSize {
-			s.hwPtrErrorLocked("Unexpected hw_ptr: pos=%d, new_hw_ptr=%d, old_hw_ptr=%d", pos, newHW, old)
+			if s.hwPtrErrorLocked() {
+				s.logf("(%d times) Unexpected hw_ptr: pos=%d, new_hw_ptr=%d, old_hw_ptr=%d", s.hwPtrErrors, pos, newHW, old)
+			}
 			return nil
 		}
 		if uint64(delta) > s.periodSize+s.periodSize/2 {
-			s.hwPtrErrorLocked("Lost interrupts?: delta=%d, new_hw_ptr=%d, old_hw_ptr=%d", delta, newHW, old)
+			if s.hwPtrErrorLocked() {
+				s.logf("(%d times) Lost interrupts?: delta=%d, new_hw_ptr=%d, old_hw_ptr=%d", s.hwPtrErrors, delta, newHW, old)
+			}
 		}
 	}
 	if s.hwPtr == newHW {
@@ -177,13 +183,15 @@ func (s *Substream) bufferTime() time.Duration {
 	return time.Duration(s.bufferSize * uint64(time.Second) / uint64(s.cfg.Rate))
 }
 
-// hwPtrErrorLocked is hw_ptr_error: logged, rate-limited to powers of two.
-// Precondition: mu held.
-func (s *Substream) hwPtrErrorLocked(format string, args ...any) {
+// hwPtrErrorLocked is hw_ptr_error's rate limit: it counts a report and
+// says whether to log it (at powers of two). The caller formats the
+// message only then: on a loaded machine "Lost interrupts?" can come with
+// every interrupt, and boxing the log arguments each time allocated on
+// the interrupt path. Precondition: mu held.
+func (s *Substream) hwPtrErrorLocked() (due bool) {
 	s.hwPtrErrors++
-	if n := s.hwPtrErrors; n&(n-1) == 0 {
-		s.logf("(%d times) "+format, append([]any{n}, args...)...)
-	}
+	n := s.hwPtrErrors
+	return n&(n-1) == 0
 }
 
 // updateAudioTstampLocked is update_audio_tstamp with the default audio
