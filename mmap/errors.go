@@ -1,6 +1,9 @@
 package mmap
 
-import "syscall"
+import (
+	"errors"
+	"syscall"
+)
 
 // Error is an errno the kernel would return, with a readable reason. mmap
 // cannot use pcm.Error (pcm imports mmap), but the shape is the same:
@@ -19,11 +22,11 @@ func errorf(errno syscall.Errno, reason string) error {
 	return &Error{Errno: errno, Reason: reason}
 }
 
-// wrapErrno turns a syscall error into an *Error with the same errno, EIO
-// if err carries none.
+// wrapErrno turns a syscall error, bare or wrapped (*os.PathError), into
+// an *Error with the same errno, EIO if err carries none.
 func wrapErrno(err error, what string) error {
-	en, ok := err.(syscall.Errno)
-	if !ok {
+	var en syscall.Errno
+	if !errors.As(err, &en) {
 		en = syscall.EIO
 	}
 	return &Error{Errno: en, Reason: what + ": " + err.Error()}

@@ -3,7 +3,9 @@ package mmap
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 
@@ -45,10 +47,10 @@ func (a *Area) DataMappedBy(pid int) (bool, error) {
 	}
 	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
 	if err != nil {
-		if os.IsNotExist(err) || unwrapPath(err) == unix.ESRCH {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 			return false, nil // the process is gone, and its mappings with it
 		}
-		return false, wrapErrno(unwrapPath(err), "read maps")
+		return false, wrapErrno(err, "read maps")
 	}
 	return dataMapped(maps, uint64(st.Dev), st.Ino), nil
 }
@@ -84,12 +86,4 @@ func dataMapped(maps []byte, dev, ino uint64) bool {
 		}
 	}
 	return false
-}
-
-// unwrapPath returns the errno inside an *os.PathError, or err.
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }

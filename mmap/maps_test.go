@@ -66,3 +66,12 @@ func TestDataMappedParse(t *testing.T) {
 		t.Errorf("data mapping at offset 0x1000 not found")
 	}
 }
+
+// TestWrapErrnoFindsWrappedErrno: a failed read of /proc/<pid>/maps comes
+// back as an *os.PathError; its errno, not EIO, must reach the caller.
+func TestWrapErrnoFindsWrappedErrno(t *testing.T) {
+	pe := &os.PathError{Op: "open", Path: "/proc/1/maps", Err: unix.EACCES}
+	wantErrno(t, "wrapped EACCES", wrapErrno(pe, "read maps"), unix.EACCES)
+	wantErrno(t, "bare ENOMEM", wrapErrno(unix.ENOMEM, "mmap"), unix.ENOMEM)
+	wantErrno(t, "no errno", wrapErrno(os.ErrClosed, "x"), unix.EIO)
+}
