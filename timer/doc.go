@@ -75,35 +75,20 @@
 // path (heap pop/push, timerfd_settime, read, runtime.nanotime through the
 // vDSO) does not allocate (TestHRHotPathAllocationFree).
 //
-// Lateness = wake time minus the exact deadline of the boundary served,
-// 2-core shared VM, 3 s per source per row, all sources of a row back to
-// back in one run (go test -run '^$' -bench 'Lateness' -benchtime 1x
-// ./timer/, VSND_TIMER_BENCH_SECONDS=3). p50/p99/max in microseconds:
-//
-//	period   streams load  HR (FIFO)        HR SCHED_OTHER    HR HoldP        time.Ticker       ticker/HR p99
-//	1.333ms   1      idle  35/68/184        31/145/2905       32/117/1740     532/1081/2174      16x
-//	1.333ms  64      idle  17/38/71123*     17/1886/4806      16/37/4179      538/1080/3875      28x
-//	5.333ms   1      idle  35/63/70         37/11784/33737    28/67/303       576/1100/3977      18x
-//	5.333ms  64      idle  29/53/1352       20/3002/23736     29/79/2486      557/3450/9662      65x
-//	1.333ms   1      copy  42/11553/18667   38/11299/21396    37/51/793       19538/33901/47356  2.9x
-//	1.333ms  64      copy  17/15952/110085  21/16909/24927    17/50/16718     26108/76163/149001 4.8x
-//	5.333ms   1      copy  39/13109/14040   39/11859/14927    36/72/4715      18343/44423/204561 3.4x
-//	5.333ms  64      copy  31/12222/66285   32/12520/18776    31/79/4677      39749/192742/195615 16x
-//
-// (*) one 71 ms host stall in that run; repeats gave max 1-4 ms. Repeat
-// runs differ 2-5x at p99 and in max: the machine is shared.
-//
-// A repeat run (BENCHMARKS.md) gave HR p99 42-136 us idle and HoldP p99
-// 38-46 us under copy load. Idle, HR's p99 (38-136 us) is at or near the
-// VM floor (TIMER-NOTES.md: ~75 us) and 8-65x better than a time.Ticker; SCHED_FIFO matters once other
-// processes compete (SCHED_OTHER p99 0.15-12 ms). Under "copy" load one
+// Lateness = wake time minus the exact deadline of the boundary served.
+// BENCHMARKS.md (section timer) tabulates it for every source, idle and
+// under load, with the command that measured it (-bench Lateness, 2-core
+// shared VM; repeat runs differ 2-5x at p99 and in max). Over two runs,
+// idle, HR's p99 (38-136 us) is at or near the VM floor (TIMER-NOTES.md:
+// ~75 us) and 8-65x better than a time.Ticker; SCHED_FIFO matters once
+// other processes compete (SCHED_OTHER p99 0.15-12 ms). Under "copy" load one
 // goroutine per CPU copies 1 MiB buffers: every Go P is busy, and a thread
 // waking from a syscall waits for a P until the scheduler preempts a busy
 // goroutine (10 ms slices), so every source that gives its P back while
 // sleeping is 11-16 ms late at p99, FIFO or not.
 //
 // HROptions.HoldP sleeps in a raw read(2) that keeps the P, which keeps
-// callbacks on time under that load (p99 50-80 us). It is off by default
+// callbacks on time under that load (p99 38-79 us). It is off by default
 // because of what it costs the rest of the program, measured with
 // -bench 'GCPause|WakeGoroutine':
 //   - GC stop-the-world waits for the thread's next wake-up (sleeps are

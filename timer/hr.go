@@ -27,8 +27,8 @@ type HROptions struct {
 	Logf func(format string, args ...any)
 	// HoldP makes the thread sleep in a raw read(2) that keeps its Go P
 	// while blocked, so its wake-up never waits for a P. Measured (doc.go):
-	// with every P busy this keeps callbacks on time (p99 0.04-0.5 ms
-	// instead of 11 ms) but goroutines the callback wakes still wait 20 ms
+	// with every P busy this keeps callbacks on time (p99 38-79 us
+	// instead of 11-16 ms) but goroutines the callback wakes still wait 20 ms
 	// for a P, GC stop-the-world pauses grow to ~1 ms (they wait for the
 	// thread's next wake-up, at most rawMaxSleep away) and NewHR raises
 	// GOMAXPROCS by one (Close lowers it again). Off by default.
