@@ -94,6 +94,19 @@ func TestHotIoctlsDoNotAllocate(t *testing.T) {
 			t.Errorf("%v: %.1f allocations per ioctl", tc.req, n)
 		}
 	}
+	// WRITEI, one per write of a blocking client: the struct comes in,
+	// the result goes back twice (the put_user(0) probe, then the frames).
+	// Zero frames keep the samples and the core out of the count.
+	x := xferi(c, c.put(pattern(4, 1, 0)), 0)
+	in := c.get(x, asound.XferISize)
+	n := testing.AllocsPerRun(200, func() {
+		if err := f.Ioctl(bg, c, uint32(asound.PCMIoctlWriteIFrames), x, in, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 0 {
+		t.Errorf("WRITEI: %.1f allocations per ioctl", n)
+	}
 }
 
 // PortAudio probes with ~2,900 HW_REFINE calls at open: the refine of a

@@ -36,6 +36,12 @@ type PCMFile struct {
 	scratch []byte     // guarded by xferMu: samples on their way to/from the caller
 	bufs    [][]byte   // guarded by xferMu: per-channel views for WRITEN/READN
 	ptrs    []byte     // guarded by xferMu: the caller's array of channel pointers
+	// xferArg and result are guarded by xferMu: the snd_xfer[in] struct
+	// read from the caller and the result word written back. They live
+	// here because a buffer handed to the Caller interface escapes, so a
+	// local one would cost an allocation per WRITEI/READI.
+	xferArg [asound.XferISize]byte
+	result  [8]byte
 }
 
 func newPCMFile(c *Card, d *pcm.Device, s *pcm.Substream) *PCMFile {

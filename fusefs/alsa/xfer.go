@@ -31,8 +31,9 @@ var errMaxChannels = &pcm.Error{Errno: syscall.EINVAL, Reason: "alsa: WRITEN/REA
 // The direction follows the substream, not the request (the kernel
 // dispatches both numbers to the same function).
 func (f *PCMFile) xferI(ctx context.Context, c Caller, arg uintptr, in, out []byte) error {
-	var buf [asound.XferISize]byte
-	b, err := argIn(c, arg, in, buf[:])
+	f.xferMu.Lock()
+	defer f.xferMu.Unlock()
+	b, err := argIn(c, arg, in, f.xferArg[:asound.XferISize])
 	if err != nil {
 		return err
 	}
@@ -41,21 +42,22 @@ func (f *PCMFile) xferI(ctx context.Context, c Caller, arg uintptr, in, out []by
 	if f.sub.State() == pcm.StateOpen {
 		return pcm.Errorf(syscall.EBADFD, "alsa: transfer before hw_params")
 	}
-	if err := putResult(c, arg, 0); err != nil {
+	if err := f.putResultLocked(c, arg, 0); err != nil {
 		return err
 	}
-	frames, xerr := f.transferI(ctx, c, uintptr(x.Buf), x.Frames)
-	return f.finishXfer(c, arg, out, &x.Result, frames, xerr, func() { x.Encode(out) })
+	frames, xerr := f.transferILocked(ctx, c, uintptr(x.Buf), x.Frames)
+	return f.finishXferLocked(c, arg, out, &x.Result, frames, xerr, func() { x.Encode(out) })
 }
 
 // finishXfer is the tail of snd_pcm_xfer[in]_frames_ioctl: put_user of
 // the result (frames, or the negative errno), and the ioctl's own return.
-func (f *PCMFile) finishXfer(c Caller, arg uintptr, out []byte, result *int64, frames int64, xerr error, encode func()) error {
+// Precondition: xferMu held.
+func (f *PCMFile) finishXferLocked(c Caller, arg uintptr, out []byte, result *int64, frames int64, xerr error, encode func()) error {
 	r := frames
 	if xerr != nil {
 		r = -int64(pcm.Errno(xerr))
 	}
-	if err := putResult(c, arg, r); err != nil {
+	if err := f.putResultLocked(c, arg, r); err != nil {
 		return err
 	}
 	if len(out) >= asound.XferISize {
@@ -65,23 +67,24 @@ func (f *PCMFile) finishXfer(c Caller, arg uintptr, out []byte, result *int64, f
 	return xerr
 }
 
-// putResult writes the result word at arg (offsetof(struct snd_xferi,
-// result) == offsetof(struct snd_xfern, result) == 0).
-func putResult(c Caller, arg uintptr, v int64) error {
+// putResultLocked writes the result word at arg (offsetof(struct
+// snd_xferi, result) == offsetof(struct snd_xfern, result) == 0).
+// Precondition: xferMu held.
+func (f *PCMFile) putResultLocked(c Caller, arg uintptr, v int64) error {
 	if c == nil {
 		return pcm.Errorf(syscall.EFAULT, "alsa: no caller to write the transfer result to")
 	}
-	var b [8]byte
-	asound.PutLong(b[:], v)
-	return c.WriteMem(arg+asound.XferIResultOffset, b[:])
+	asound.PutLong(f.result[:], v)
+	return c.WriteMem(arg+asound.XferIResultOffset, f.result[:])
 }
 
-// transferI is snd_pcm_lib_write / snd_pcm_lib_read of frames at the
+// transferILocked is snd_pcm_lib_write / snd_pcm_lib_read of frames at the
 // caller's address addr, in steps of at most xferChunk bytes. A NULL
 // playback buffer plays silence (__snd_pcm_lib_xfer's fill_silence); a
 // NULL capture buffer is EINVAL. It returns the frames moved, or an error
 // when none moved: the kernel's "xfer > 0 ? xfer : err".
-func (f *PCMFile) transferI(ctx context.Context, c Caller, addr uintptr, frames uint64) (int64, error) {
+// Precondition: xferMu held.
+func (f *PCMFile) transferILocked(ctx context.Context, c Caller, addr uintptr, frames uint64) (int64, error) {
 	nonblock := c.Nonblock()
 	playback := f.sub.Stream() == pcm.Playback
 	cfg, ok := f.sub.Config()
@@ -102,9 +105,6 @@ func (f *PCMFile) transferI(ctx context.Context, c Caller, addr uintptr, frames 
 		return 0, pcm.Errorf(syscall.EFAULT, "alsa: %d frames at %#x do not fit the address space", frames, addr)
 	}
 	step := max(1, xferChunk/fb)
-
-	f.xferMu.Lock()
-	defer f.xferMu.Unlock()
 	var done uint64
 	for done < frames {
 		n := min(frames-done, step)
@@ -159,8 +159,9 @@ func (f *PCMFile) scratchLocked(n int) []byte {
 // each channel's samples; a NULL channel plays silence or is skipped on
 // capture. Result handling as xferI.
 func (f *PCMFile) xferN(ctx context.Context, c Caller, arg uintptr, in, out []byte) error {
-	var buf [asound.XferNSize]byte
-	b, err := argIn(c, arg, in, buf[:])
+	f.xferMu.Lock()
+	defer f.xferMu.Unlock()
+	b, err := argIn(c, arg, in, f.xferArg[:asound.XferNSize])
 	if err != nil {
 		return err
 	}
@@ -173,23 +174,21 @@ func (f *PCMFile) xferN(ctx context.Context, c Caller, arg uintptr, in, out []by
 	if cfg.Channels > 128 {
 		return errMaxChannels
 	}
-	if err := putResult(c, arg, 0); err != nil {
+	if err := f.putResultLocked(c, arg, 0); err != nil {
 		return err
 	}
-	frames, xerr := f.transferN(ctx, c, cfg, uintptr(x.Bufs), x.Frames)
-	return f.finishXfer(c, arg, out, &x.Result, frames, xerr, func() { x.Encode(out) })
+	frames, xerr := f.transferNLocked(ctx, c, cfg, uintptr(x.Bufs), x.Frames)
+	return f.finishXferLocked(c, arg, out, &x.Result, frames, xerr, func() { x.Encode(out) })
 }
 
-// transferN is snd_pcm_lib_writev / snd_pcm_lib_readv through the
+// transferNLocked is snd_pcm_lib_writev / snd_pcm_lib_readv through the
 // scratch buffer, one block of n samples per channel per step.
-func (f *PCMFile) transferN(ctx context.Context, c Caller, cfg pcm.Config, bufsAddr uintptr, frames uint64) (int64, error) {
+// Precondition: xferMu held.
+func (f *PCMFile) transferNLocked(ctx context.Context, c Caller, cfg pcm.Config, bufsAddr uintptr, frames uint64) (int64, error) {
 	nonblock := c.Nonblock()
 	playback := f.sub.Stream() == pcm.Playback
 	ch := cfg.Channels
 	sb := uint64(cfg.Format.Bytes())
-
-	f.xferMu.Lock()
-	defer f.xferMu.Unlock()
 	if cap(f.ptrs) < ch*8 {
 		f.ptrs = make([]byte, ch*8)
 	}
