@@ -2,6 +2,8 @@ package fusefs
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -141,10 +143,7 @@ func (f *alsaFace) releaseDone(cancel <-chan struct{}) {
 func (f *alsaFace) shutdown() {
 	f.mu.Lock()
 	f.shut = true
-	hs := make([]*alsaHandle, 0, len(f.files))
-	for h := range f.files {
-		hs = append(hs, h)
-	}
+	hs := slices.Collect(maps.Keys(f.files))
 	f.mu.Unlock()
 	for _, h := range hs {
 		h.closeFile()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -109,10 +111,7 @@ func (f *ossFace) shutdown() {
 	}
 	f.mu.Lock()
 	f.shut = true
-	hs := make([]*dspHandle, 0, len(f.handles))
-	for h := range f.handles {
-		hs = append(hs, h)
-	}
+	hs := slices.Collect(maps.Keys(f.handles))
 	f.mu.Unlock()
 	for _, h := range hs {
 		if err := h.dsp.Release(); err != nil {
