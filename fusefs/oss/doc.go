@@ -82,8 +82,8 @@
 // Mixer answers the mixer requests of /dev/mixer (and the 'M' requests on
 // /dev/dsp) as snd_mixer_oss_ioctl1: DEVMASK, STEREODEVS, RECMASK, CAPS,
 // RECSRC, INFO, and MIXER_READ/MIXER_WRITE of a slot (left | right << 8,
-// each 0..100) over a MixerBackend. MemMixer is an in-memory backend; a
-// card's control model can implement MixerBackend later.
+// each 0..100) over a MixerBackend; a card's control model implements it
+// (pcm/mixer.OSSMixer), the tests use an in-memory one (MemMixer).
 //
 // # What is not mirrored
 //
