@@ -335,6 +335,9 @@ func TestConcurrentQueries(t *testing.T) {
 	}()
 	for i := 0; i < 300; i++ {
 		r.fake.Advance(time.Millisecond)
+		// Pacing, not waiting: the pause lets the writer and the query
+		// goroutine run between interrupts, which is the interleaving
+		// under test; nothing below depends on how far they got.
 		time.Sleep(20 * time.Microsecond)
 	}
 	cancel()

@@ -173,6 +173,8 @@ func (r *rig) whileAdvancing(step time.Duration, ready func() bool, f func()) {
 			r.t.Fatal("timed out: the operation did not finish")
 		}
 		r.fake.Advance(step)
+		// Pacing between clock steps; a caller that needs f to have
+		// reacted to a step says so with ready, which is waited for above.
 		time.Sleep(50 * time.Microsecond)
 	}
 }
