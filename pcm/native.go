@@ -482,7 +482,7 @@ func (s *Substream) Disconnect() {
 // checked against it each pollInterval of real time.
 // Precondition: mu held; it is held again on return.
 func (s *Substream) sleepLocked(ctx context.Context, tout time.Duration, infinite bool) (woke bool, err error) {
-	w := s.wake
+	w := s.waitChanLocked()
 	deadline := s.now() + tout
 	s.mu.Unlock()
 	defer s.mu.Lock()

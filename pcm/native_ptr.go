@@ -283,7 +283,7 @@ func (s *Substream) MMapCommit() error {
 func (s *Substream) Poll() (ready, errored bool, wake <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	wake = s.wake
+	wake = s.waitChanLocked()
 	if !s.opened || !s.hasCfg || s.state == StateDisconnected {
 		return true, true, wake
 	}

@@ -135,8 +135,11 @@ type Substream struct {
 	accessing int
 
 	// wake is closed and replaced to wake every waiter (runtime->sleep
-	// and runtime->tsleep). Guarded by mu.
-	wake chan struct{}
+	// and runtime->tsleep). wakeTaken says a waiter got it since the last
+	// wake-up; without one there is nobody to wake and the interrupt
+	// keeps the channel instead of allocating a new one. Guarded by mu.
+	wake      chan struct{}
+	wakeTaken bool
 
 	xruns       uint64 // guarded by mu
 	hwPtrErrors uint64 // guarded by mu: hw_ptr_error reports, for rate-limiting
@@ -395,8 +398,18 @@ func (s *Substream) setStateLocked(st State) {
 // wakeAllLocked wakes every waiter (wake_up(&runtime->sleep) and
 // wake_up(&runtime->tsleep)). Precondition: mu held.
 func (s *Substream) wakeAllLocked() {
+	if !s.wakeTaken {
+		return // an empty wait queue
+	}
 	close(s.wake)
-	s.wake = make(chan struct{})
+	s.wake, s.wakeTaken = make(chan struct{}), false
+}
+
+// waitChanLocked returns the channel the next wakeAllLocked closes, for a
+// waiter. Precondition: mu held.
+func (s *Substream) waitChanLocked() <-chan struct{} {
+	s.wakeTaken = true
+	return s.wake
 }
 
 // Wait returns a channel closed at the next pointer update that reaches
@@ -405,7 +418,7 @@ func (s *Substream) wakeAllLocked() {
 func (s *Substream) Wait() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.wake
+	return s.waitChanLocked()
 }
 
 // now reads the core's clock.
