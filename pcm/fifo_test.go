@@ -137,6 +137,9 @@ func TestSinkLazyOpenAndSwitch(t *testing.T) {
 	a, b := &memSink{}, &memSink{}
 	f.s.SetSink(a)
 	f.must("Prepare", f.s.Prepare())
+	// A negative check: there is no event for "the pump did not open the
+	// sink", so the sleep gives an eager Open its chance to show (it may
+	// miss one; it never fails a correct pump).
 	time.Sleep(time.Millisecond)
 	if _, opens, _ := a.snapshot(); opens != 0 {
 		t.Fatalf("sink opened before any frame played")

@@ -150,7 +150,6 @@ type memSink struct {
 	buf    bytes.Buffer
 	opens  int
 	closes int
-	delay  time.Duration // per Write, to make it slow
 }
 
 func (m *memSink) Open(c Config) error {
@@ -162,9 +161,6 @@ func (m *memSink) Open(c Config) error {
 }
 
 func (m *memSink) Write(p []byte) (int, error) {
-	if m.delay > 0 {
-		time.Sleep(m.delay)
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.buf.Write(p)
