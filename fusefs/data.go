@@ -151,10 +151,17 @@ func (st *stream) tryOpenData(ctx context.Context, flags uint32, waited bool) (*
 	return h, nil, nil
 }
 
-// flags updates the handle's O_NONBLOCK from the request. Precondition:
-// h.mu held.
-func (h *dataHandle) flagsLocked(ctx context.Context) {
-	h.nonblock = h.st.srv.raw.nonblock(ctx, h.nonblock)
+// startLocked begins a read or write of h: the request's O_NONBLOCK
+// becomes the file's, and it returns the frame size of the stream's setup.
+// Precondition: h.mu held.
+func (h *dataHandle) startLocked(ctx context.Context) (int, error) {
+	st := h.st
+	h.nonblock = st.srv.raw.nonblock(ctx, h.nonblock)
+	c, ok := st.sub.Config()
+	if !ok {
+		return 0, st.errNotOpen()
+	}
+	return c.FrameBytes(), nil
 }
 
 // Write implements fs.NodeWriter: snd_pcm_write. It blocks at real-time
@@ -182,7 +189,10 @@ func (h *dataHandle) write(ctx context.Context, data []byte) (int, error) {
 	h.idle.Store(false)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.flagsLocked(ctx)
+	fb, err := h.startLocked(ctx)
+	if err != nil {
+		return 0, err
+	}
 	if h.drained {
 		// A flush drained the stream (a dup of this file was closed);
 		// writing again starts a new run.
@@ -193,11 +203,6 @@ func (h *dataHandle) write(ctx context.Context, data []byte) (int, error) {
 		}
 		h.drained = false
 	}
-	c, ok := st.sub.Config()
-	if !ok {
-		return 0, st.errNotOpen()
-	}
-	fb := c.FrameBytes()
 	old := len(h.residue)
 	total := old + len(data)
 	if total < fb {
@@ -250,12 +255,10 @@ func (h *dataHandle) read(ctx context.Context, dest []byte) (int, error) {
 	h.idle.Store(false)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.flagsLocked(ctx)
-	c, ok := st.sub.Config()
-	if !ok {
-		return 0, st.errNotOpen()
+	fb, err := h.startLocked(ctx)
+	if err != nil {
+		return 0, err
 	}
-	fb := c.FrameBytes()
 	aligned := len(dest) / fb * fb
 	if aligned == 0 {
 		return 0, pcm.Errorf(syscall.EINVAL, "read of %d bytes is less than one frame (%d bytes)", len(dest), fb)
