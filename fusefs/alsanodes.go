@@ -3,6 +3,7 @@ package fusefs
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -295,7 +296,7 @@ func (h *alsaHandle) busy() {
 // logIoctl logs a failed ioctl at debug level (EAGAIN, EPIPE, ENOTTY are
 // the normal answers of a working client).
 func (h *alsaHandle) logIoctl(ctx context.Context, cmd uint32, err error) {
-	if lg := h.face.srv.log; lg.Enabled(ctx, -4) {
+	if lg := h.face.srv.log; lg.Enabled(ctx, slog.LevelDebug) {
 		lg.Debug("alsa ioctl", "node", h.name, "cmd", fmt.Sprintf("%#x", cmd), "err", err)
 	}
 }
