@@ -5,8 +5,6 @@ import (
 	"os"
 	"testing"
 	"time"
-
-	"github.com/vsnd/vsnd/fusefs"
 )
 
 // The loopback pair with the capture started first, then the playback (the
@@ -18,12 +16,7 @@ import (
 // reaches the capture a moment after the capture's interrupt is not
 // recorded as silence in the middle of the flow.
 func TestLoopbackCaptureFirst(t *testing.T) {
-	cfg := fusefs.Config{Devices: 2, Card: []fusefs.CardConfig{{Device: []fusefs.DeviceConfig{
-		{Capture: intp(0), Sink: "loop"},
-		{Playback: intp(0), Source: "loop"},
-	}}}}
-	_, dir := testMount(t, cfg)
-	ps, cs := sub(dir, 0, 0, false, 0), sub(dir, 0, 1, true, 0)
+	ps, cs := loopMount(t)
 	const period = 1024
 	params := stereoS16 + " period_size=1024 buffer_size=4096"
 	mustCtl(t, cs+"/hw_params", params) // the loop source opens: the pipe starts empty
