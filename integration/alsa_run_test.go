@@ -176,8 +176,14 @@ func TestALSASigintEndsAplay(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	sub := srv.Cards()[0].Devices[0].Substream(pcm.Playback, 0)
-	waitFor(t, "aplay to play", 10*time.Second, func() bool { return sub.State() == pcm.StateRunning })
-	time.Sleep(200 * time.Millisecond) // well inside a blocking WRITEI
+	// aplay is inside a blocking WRITEI once a period has played and it
+	// has written the room back: less than a period is free.
+	waitFor(t, "aplay to refill the buffer after a period", 10*time.Second, func() bool {
+		cfg, ok := sub.Config()
+		st, err := sub.Status()
+		return ok && err == nil && st.State == pcm.StateRunning &&
+			st.HWPtr >= uint64(cfg.PeriodSize) && st.Avail < uint64(cfg.PeriodSize)
+	})
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
 	var err error
