@@ -115,10 +115,7 @@ func (f *PCMFile) transferILocked(ctx context.Context, c Caller, addr uintptr, f
 			if addr == 0 {
 				cfg.Format.Silence(buf)
 			} else if err := c.ReadMem(addr+uintptr(done*fb), buf); err != nil {
-				if done > 0 {
-					return int64(done), nil
-				}
-				return 0, err
+				return moved(done, err)
 			}
 			got, err = f.sub.Write(ctx, buf, nonblock)
 		} else {
@@ -127,22 +124,25 @@ func (f *PCMFile) transferILocked(ctx context.Context, c Caller, addr uintptr, f
 				if werr := c.WriteMem(addr+uintptr(done*fb), buf[:uint64(got)*fb]); werr != nil {
 					// copy_to_user failed: those frames are lost,
 					// as the kernel has moved appl_ptr for them.
-					if done > 0 {
-						return int64(done), nil
-					}
-					return 0, werr
+					return moved(done, werr)
 				}
 			}
 		}
 		done += uint64(got)
 		if err != nil || uint64(got) < n {
-			if done > 0 {
-				return int64(done), nil
-			}
-			return 0, err
+			return moved(done, err)
 		}
 	}
 	return int64(done), nil
+}
+
+// moved is the "xfer > 0 ? xfer : err" of __snd_pcm_lib_xfer: frames
+// already moved win over the error that stopped the transfer.
+func moved(done uint64, err error) (int64, error) {
+	if done > 0 {
+		return int64(done), nil
+	}
+	return 0, err
 }
 
 // scratchLocked returns n bytes of the scratch buffer, growing it.
@@ -219,6 +219,7 @@ func (f *PCMFile) transferNLocked(ctx context.Context, c Caller, cfg pcm.Config,
 	if frames > math.MaxInt64/sb {
 		return 0, pcm.Errorf(syscall.EFAULT, "alsa: %d frames do not fit the address space", frames)
 	}
+	defer clear(bufs) // do not keep views of the scratch buffer around
 	allNil := true
 	for i := 0; i < ch; i++ {
 		if ptrAt(ptrs, i) != 0 {
@@ -241,11 +242,7 @@ func (f *PCMFile) transferNLocked(ctx context.Context, c Caller, cfg pcm.Config,
 				bufs[i] = nil // silence (playback) or skipped (capture)
 			case playback:
 				if err := c.ReadMem(p+uintptr(done*sb), bufs[i]); err != nil {
-					clear(bufs)
-					if done > 0 {
-						return int64(done), nil
-					}
-					return 0, err
+					return moved(done, err)
 				}
 			}
 		}
@@ -261,24 +258,15 @@ func (f *PCMFile) transferNLocked(ctx context.Context, c Caller, cfg pcm.Config,
 					continue
 				}
 				if werr := c.WriteMem(p+uintptr(done*sb), bufs[i][:uint64(got)*sb]); werr != nil {
-					clear(bufs)
-					if done > 0 {
-						return int64(done), nil
-					}
-					return 0, werr
+					return moved(done, werr)
 				}
 			}
 		}
 		done += uint64(got)
 		if err != nil || uint64(got) < n {
-			clear(bufs)
-			if done > 0 {
-				return int64(done), nil
-			}
-			return 0, err
+			return moved(done, err)
 		}
 	}
-	clear(bufs) // do not keep views of the scratch buffer around
 	return int64(done), nil
 }
 
