@@ -279,16 +279,8 @@ func (s *Substream) playbackSilenceLocked(newHW uint64) {
 			}
 			s.silenceStart = hw
 		} else {
-			played := int64(newHW) - int64(hw)
-			if played < 0 {
-				played += int64(s.boundary)
-			}
-			if uint64(played) < s.silenceFilled {
-				s.silenceFilled -= uint64(played)
-			} else {
-				s.silenceFilled = 0
-			}
-			s.silenceStart = newHW
+			// Silence the just played area immediately.
+			s.updateSilenceVarsLocked(hw, newHW)
 		}
 		frames = s.bufferSize - s.silenceFilled
 	}

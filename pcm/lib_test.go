@@ -447,6 +447,33 @@ func TestPlaybackSilence(t *testing.T) {
 	}
 }
 
+// With silence_size >= boundary (free-running mode, dmix), what was just
+// played is silenced at each pointer update and nothing ahead of it is.
+func TestPlaybackSilenceFreeRunning(t *testing.T) {
+	f := newFixture(t, Playback).setup(stereo48k)
+	p, _ := f.s.CurrentSWParams()
+	p.StartThreshold = p.Boundary // no auto start
+	p.SilenceThreshold, p.SilenceSize = 0, p.Boundary
+	f.must("SWParams", f.s.SWParams(&p))
+	f.must("Prepare", f.s.Prepare())
+	data := pattern(stereo48k, 1, 1024)
+	f.write(data)
+	f.must("Start", f.s.Start())
+	fb := 4
+	for played := 256; played <= 512; played += 256 {
+		f.advancePeriods(1)
+		f.s.mu.Lock()
+		dma := bytes.Clone(f.s.dma)
+		f.s.mu.Unlock()
+		if !bytes.Equal(dma[:played*fb], make([]byte, played*fb)) {
+			t.Fatalf("after %d frames played: the played frames are not silence", played)
+		}
+		if !bytes.Equal(dma[played*fb:], data[played*fb:]) {
+			t.Fatalf("after %d frames played: frames not yet played were touched", played)
+		}
+	}
+}
+
 func TestPartialFrameIsEINVAL(t *testing.T) {
 	f := newFixture(t, Playback).setup(stereo48k)
 	f.must("Prepare", f.s.Prepare())
