@@ -16,11 +16,7 @@ func TestCaptureFromSource(t *testing.T) {
 	// whole frames.
 	src := &memSource{data: pattern(stereo48k, 0, 1792), chunk: 1001}
 	f.s.SetSource(src)
-	waitFor(t, "source read ahead", func() bool {
-		f.s.mu.Lock()
-		defer f.s.mu.Unlock()
-		return f.s.sourcePump.buffered() == len(src.data)
-	})
+	f.waitSourceReadAhead(len(src.data))
 	f.must("Prepare", f.s.Prepare())
 	var got []byte
 	buf := make([]byte, 256*4)
@@ -241,11 +237,7 @@ func TestNonInterleavedCapture(t *testing.T) {
 	f := newFixture(t, Capture).setup(c)
 	src := &memSource{data: pattern(c, 0, 256)}
 	f.s.SetSource(src)
-	waitFor(t, "source read ahead", func() bool {
-		f.s.mu.Lock()
-		defer f.s.mu.Unlock()
-		return f.s.sourcePump.buffered() == len(src.data)
-	})
+	f.waitSourceReadAhead(len(src.data))
 	f.must("Prepare", f.s.Prepare())
 	f.must("Start", f.s.Start())
 	f.advancePeriods(1)
@@ -297,4 +289,14 @@ func TestBlockedSourceDoesNotBlockHWFree(t *testing.T) {
 	if n := pumpsRunning.Load(); n != 0 {
 		t.Fatalf("%d pumps running", n)
 	}
+}
+
+// waitSourceReadAhead waits until the source pump's FIFO holds n bytes.
+func (f *fixture) waitSourceReadAhead(n int) {
+	f.t.Helper()
+	waitFor(f.t, "source read ahead", func() bool {
+		f.s.mu.Lock()
+		defer f.s.mu.Unlock()
+		return f.s.sourcePump.buffered() == n
+	})
 }
