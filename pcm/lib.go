@@ -232,7 +232,7 @@ func (s *Substream) updateStateLocked() error {
 		if avail >= s.twake {
 			s.wakeAllLocked()
 		}
-	} else if avail >= max(s.area.AvailMin(), 1) {
+	} else if avail >= s.availMinLocked() {
 		s.wakeAllLocked()
 	}
 	return nil
