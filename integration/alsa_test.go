@@ -200,12 +200,14 @@ func isSilence(b []byte, f pcm.Format) bool {
 
 // checkALSAPace logs the ratio of a program's run time to its audio and
 // fails only outside generous bounds: faster than the audio (not paced)
-// or much slower (the box is shared; process start and drain add to it).
+// or more than 1 s slower (the box is shared; process start, the
+// namespace of vsnd run and the drain add to it: up to 0.27 s measured
+// for 0.5 s clips on the loaded 2-core build machine).
 func checkALSAPace(t testing.TB, what string, elapsed, audio time.Duration) {
 	t.Helper()
 	ratio := float64(elapsed) / float64(audio)
 	t.Logf("%s: %v of audio took %v (ratio %.3f)", what, audio, elapsed.Round(time.Millisecond), ratio)
-	if ratio < 0.9 || elapsed > audio+3*time.Second {
+	if ratio < 0.9 || elapsed > audio+time.Second {
 		t.Errorf("%s: %v of audio took %v: not real time", what, audio, elapsed)
 	}
 }
