@@ -64,12 +64,8 @@ func TestDefaultHardwareFitsSelftest(t *testing.T) {
 		for _, rate := range []uint32{8000, 44100, 48000, 96000} {
 			for _, ch := range []uint32{1, 2} {
 				for _, pb := range [][2]uint32{{512, 4096}, {48000, 192000}, {512, 192000}} {
-					var p HWParams
-					p.Any()
+					p := request(f, ch, rate)
 					p.SetMask(ParamAccess, uint32(AccessRWInterleaved))
-					p.SetMask(ParamFormat, uint32(f))
-					p.SetIntervalValue(ParamChannels, ch)
-					p.SetIntervalValue(ParamRate, rate)
 					p.SetIntervalValue(ParamPeriodSize, pb[0])
 					p.SetIntervalValue(ParamBufferSize, pb[1])
 					if err := c.Choose(&p); err != nil {

@@ -17,6 +17,30 @@ func newDefault(t testing.TB) *Constraints {
 	return c
 }
 
+// request is the space most tests start from: Any, then one format, a
+// channel count and a rate, as a client sets them.
+func request(f Format, channels, rate uint32) HWParams {
+	var p HWParams
+	p.Any()
+	p.SetMask(ParamFormat, uint32(f))
+	p.SetIntervalValue(ParamChannels, channels)
+	p.SetIntervalValue(ParamRate, rate)
+	return p
+}
+
+// mustChoose runs Choose on p and returns the configuration it installs.
+func mustChoose(t *testing.T, c *Constraints, p *HWParams) Config {
+	t.Helper()
+	if err := c.Choose(p); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := p.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 func checkIv(t *testing.T, p *HWParams, v Param, want Interval) {
 	t.Helper()
 	if got := *p.Interval(v); got != want {
@@ -97,11 +121,7 @@ func TestRefineAny(t *testing.T) {
 //   - msbits 16 (the single format's width), rate 48000/1.
 func TestRefineStereo48k(t *testing.T) {
 	c := newDefault(t)
-	var p HWParams
-	p.Any()
-	p.SetMask(ParamFormat, uint32(FormatS16LE))
-	p.SetIntervalValue(ParamChannels, 2)
-	p.SetIntervalValue(ParamRate, 48000)
+	p := request(FormatS16LE, 2, 48000)
 	p.SetIntervalValue(ParamBufferTime, 500000)
 	if err := c.Refine(&p); err != nil {
 		t.Fatal(err)
@@ -173,13 +193,7 @@ func TestAplaySequence(t *testing.T) {
 	}
 	checkIv(t, &p, ParamPeriods, iv(4, 4, "i"))
 	checkIv(t, &p, ParamBufferSize, iv(22052, 22052, "i"))
-	if err := c.Choose(&p); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := mustChoose(t, c, &p)
 	want := Config{Access: AccessRWInterleaved, Format: FormatS16LE, Channels: 2, Rate: 44100,
 		PeriodSize: 5513, Periods: 4, BufferSize: 22052}
 	if cfg != want {
@@ -260,18 +274,8 @@ func TestRefineImpossible(t *testing.T) {
 // (65536 bytes, under buffer_bytes_max).
 func TestChoose(t *testing.T) {
 	c := newDefault(t)
-	var p HWParams
-	p.Any()
-	p.SetMask(ParamFormat, uint32(FormatS16LE))
-	p.SetIntervalValue(ParamChannels, 2)
-	p.SetIntervalValue(ParamRate, 48000)
-	if err := c.Choose(&p); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := request(FormatS16LE, 2, 48000)
+	cfg := mustChoose(t, c, &p)
 	want := Config{Access: AccessMMapInterleaved, Format: FormatS16LE, Channels: 2, Rate: 48000,
 		PeriodSize: 16, Periods: 1024, BufferSize: 16384}
 	if cfg != want {
@@ -290,10 +294,7 @@ func TestChoose(t *testing.T) {
 	// The whole space: S8 (format 0), 1 channel, 8000 Hz, 64-byte period
 	// = 64 frames; buffer 1024 periods = 65536 frames.
 	p.Any()
-	if err := c.Choose(&p); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ = p.Config()
+	cfg = mustChoose(t, c, &p)
 	want = Config{Access: AccessMMapInterleaved, Format: FormatS8, Channels: 1, Rate: 8000,
 		PeriodSize: 64, Periods: 1024, BufferSize: 65536}
 	if cfg != want {
@@ -450,13 +451,10 @@ func TestHWParamsString(t *testing.T) {
 // request and a full Choose, against a baseline of copying the params.
 func BenchmarkRefine(b *testing.B) {
 	c := newDefault(b)
-	var any, req HWParams
+	var any HWParams
 	any.Any()
-	req.Any()
+	req := request(FormatS16LE, 2, 48000)
 	req.SetMask(ParamAccess, uint32(AccessRWInterleaved))
-	req.SetMask(ParamFormat, uint32(FormatS16LE))
-	req.SetIntervalValue(ParamChannels, 2)
-	req.SetIntervalValue(ParamRate, 48000)
 	req.SetIntervalValue(ParamBufferTime, 500000)
 	// Baseline: copying the request in and out, which every HW_REFINE
 	// ioctl pays anyway; report refine as a ratio of it.
@@ -517,12 +515,9 @@ func BenchmarkRefine(b *testing.B) {
 // request may, for its reason.
 func TestRefineNoAlloc(t *testing.T) {
 	c := newDefault(t)
-	var any, req HWParams
+	var any HWParams
 	any.Any()
-	req.Any()
-	req.SetMask(ParamFormat, uint32(FormatS16LE))
-	req.SetIntervalValue(ParamChannels, 2)
-	req.SetIntervalValue(ParamRate, 48000)
+	req := request(FormatS16LE, 2, 48000)
 	req.SetIntervalValue(ParamBufferTime, 500000)
 	for name, f := range map[string]func() error{
 		"refine any":    func() error { p := any; return c.Refine(&p) },
