@@ -196,12 +196,6 @@ func (i *Interval) refineMax(max uint32, openMax bool) int {
 	return changed
 }
 
-// refineSet restricts the interval to val (snd_interval_refine_set).
-func (i *Interval) refineSet(val uint32) int {
-	t := Interval{Min: val, Max: val, Integer: true}
-	return i.refine(&t)
-}
-
 // Arithmetic helpers of pcm_lib.c, saturating at UINT_MAX.
 
 // div32 is div32: a/b and the remainder; UINT_MAX for b == 0.
