@@ -81,7 +81,7 @@ func TestOSSPythonPlaysBitExactInRealTime(t *testing.T) {
 		t.Fatalf("python output %q", run.out)
 	}
 	checkRealTime(t, "ossaudiodev writeall+close", time.Duration(secs*float64(time.Second)), ossClipDuration(), 100*time.Millisecond)
-	checkPlayedWAV(t, wavDir, audio)
+	checkPlayedWAV(t, dir, wavDir, audio)
 	base := runClient(t, 30*time.Second, py, "-W", "ignore", "-c", pyPlay, "/dev/null", raw)
 	reportCPU(t, "python3 ossaudiodev play", run, base, ossClipDuration())
 }
@@ -122,7 +122,7 @@ func TestOSSSoxPlaysAndRecords(t *testing.T) {
 	in := []string{"--buffer", "4096", "-t", "raw", "-r", "48000", "-e", "signed", "-b", "16", "-c", "2", raw}
 	run := runClient(t, 30*time.Second, sox, append(in, "-t", "oss", dir+"/dev/dsp")...)
 	checkRealTime(t, "sox -t oss play", run.wall, ossClipDuration(), clientSlack)
-	checkPlayedWAV(t, wavDir, audio)
+	checkPlayedWAV(t, dir, wavDir, audio)
 	base := runClient(t, 30*time.Second, sox, append(in, "-t", "raw", "/dev/null")...)
 	reportCPU(t, "sox -t oss play", run, base, ossClipDuration())
 
@@ -149,7 +149,7 @@ func TestOSSFFmpegPlaysAndRecords(t *testing.T) {
 	in := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", "48000", "-ac", "2", "-i", raw}
 	run := runClient(t, 30*time.Second, ff, append(in, "-f", "oss", dir+"/dev/dsp")...)
 	checkRealTime(t, "ffmpeg -f oss play", run.wall, ossClipDuration(), clientSlack)
-	checkPlayedWAV(t, wavDir, audio)
+	checkPlayedWAV(t, dir, wavDir, audio)
 	base := runClient(t, 30*time.Second, ff, append(in, "-f", "s16le", "-y", "/dev/null")...)
 	reportCPU(t, "ffmpeg -f oss play", run, base, ossClipDuration())
 

@@ -276,7 +276,7 @@ dev.close()
 `
 	run := runClient(t, 60*time.Second, vsndBin, "run", "--mount", dir, "--", py, "-W", "ignore", "-c", script, raw)
 	t.Logf("vsnd run python3 (default /dev/dsp): %v; %s", run.wall.Round(time.Millisecond), strings.TrimSpace(run.out))
-	checkPlayedWAV(t, wavDir, audio)
+	checkPlayedWAV(t, dir, wavDir, audio)
 	if _, err := os.Stat(filepath.Join("/dev", "dsp")); err == nil {
 		t.Logf("note: this host has its own /dev/dsp; vsnd run hid it")
 	}

@@ -126,9 +126,16 @@ func reportCPU(t testing.TB, what string, run, base clientRun, audio time.Durati
 
 // checkPlayedWAV checks that the mount's single WAV file holds want,
 // followed by nothing but silence (a client's final SYNC pads its last
-// fragment), as 48 kHz stereo S16.
-func checkPlayedWAV(t testing.TB, wavDir string, want []byte) {
+// fragment), as 48 kHz stereo S16. The WAV is complete when its run ends,
+// at the substream's release, which FUSE delivers after the client's
+// close(2) has returned (even after the client exited): wait for that
+// event (card 0's playback substream 0 reads "closed") before reading.
+func checkPlayedWAV(t testing.TB, dir, wavDir string, want []byte) {
 	t.Helper()
+	status := sub(dir, 0, 0, false, 0) + "/status"
+	waitFor(t, "the played substream's release", 5*time.Second, func() bool {
+		return readText(t, status) == "closed\n"
+	})
 	files := wavFiles(t, wavDir)
 	if len(files) != 1 {
 		t.Fatalf("WAV files: %v, want one", files)
